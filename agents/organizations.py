@@ -1,0 +1,65 @@
+"""Organizations: unions, labor federations and faith groups.
+
+An organization that endorses the strike calls its members; the call lowers each reached
+member's threshold by ``capacity * <kind>_call`` (bloc recruitment, Oberschall 1973; McAdam 1986).
+An endorsement is not a strike order (American Prospect, 22 Jan 2026): members still decide by
+the threshold rule. Calls reach members gradually over the campaign (``behavior.outreach_rate``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from strikesim.model import StrikeModel
+
+
+class Organization(mesa.Agent):
+    """A named organization from the roster, with the members it reaches on each channel."""
+
+    def __init__(
+        self,
+        model: StrikeModel,
+        org_id: str,
+        name: str,
+        capacity: float,
+        endorses: bool,
+        members: dict[str, np.ndarray],
+    ) -> None:
+        super().__init__(model)
+        self.org_id = org_id
+        self.name = name
+        self.capacity = capacity
+        self.endorses = endorses
+        self.members = members  # channel -> indices of the people it reaches that way
+
+    @property
+    def member_count(self) -> int:
+        """People (not agents) reached on any channel."""
+        reached = np.unique(np.concatenate([m for m in self.members.values()] or [np.empty(0)]))
+        return len(reached) * self.model.population.scale
+
+    def call_strengths(self) -> dict[str, float]:
+        """Threshold reduction per channel for the members it reaches, if it endorses."""
+        if not self.endorses:
+            return {}
+        behavior = self.model.config.behavior
+        return {
+            channel: self.capacity * getattr(behavior, f"{channel}_call")
+            for channel in self.members
+        }
+
+
+class Union(Organization):
+    """A local union: calls its members (channel ``union``); an educators' union also K-12 students."""
+
+
+class LaborFederation(Union):
+    """A federation of locals: calls every union member in the city (channel ``federation``)."""
+
+
+class FaithGroup(Organization):
+    """A faith network: calls the members of its affiliated congregations (channel ``faith``)."""

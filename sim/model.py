@@ -1,0 +1,310 @@
+"""StrikeModel: a Mesa model of a strike campaign and its strike day.
+
+Scheduling: day 0 is the start of the campaign (organizers already committed); days
+1..``campaign_days`` each apply the commitment rule to everyone at once from the previous day's
+state (synchronous update, as in Granovetter's and Watts's models); the day after is the strike day,
+when committed workers strike, committed students walk out, every committed person boycotts
+shopping, and committed people march with a weather-dependent probability.
+
+State lives in numpy arrays on the model (``committed``, ``threshold``, ``cost``, ...); every person
+is also a Mesa agent (``model.agents_by_type[Worker]``) viewing its row. :meth:`step` is the
+vectorized kernel; :meth:`step_per_agent` asks every agent to decide in Python, for tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from strikesim import rule, scenarios
+from strikesim.agents import FaithGroup, LaborFederation, Resident, Student, Union, Worker
+from strikesim.agents.organizations import Organization
+from strikesim.config import StrikeConfig, validate
+from strikesim.graph_input import from_networkx, load_graph_file
+from strikesim.network import Network, build_network
+from strikesim.population import (
+    K12,
+    KINDS,
+    RESIDENT,
+    UNIVERSITY,
+    WORKER,
+    Population,
+    build_population,
+    complete_population,
+)
+from strikesim.streams import stream
+
+CHANNELS = ("union", "federation", "school", "faith")
+NEVER = np.iinfo(np.int32).max  # reach day of someone no call ever reaches
+
+
+@dataclass
+class OrganizationCalls:
+    """Per channel: the pull each person would feel, and the day the call first reaches them."""
+
+    strength: dict[str, np.ndarray]  # channel -> float64 pull per person
+    reach_day: dict[str, np.ndarray]  # channel -> int32 first day reached
+
+    def channels(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(self.strength[c], self.reach_day[c]) for c in CHANNELS]
+
+    def pull(self, day: int) -> np.ndarray:
+        """Total threshold reduction on ``day``, summed over channels in a fixed order."""
+        total = np.zeros_like(self.strength[CHANNELS[0]])
+        for strength, reached in self.channels():
+            total += np.where(reached <= day, strength, 0.0)
+        return total
+
+
+class StrikeModel(mesa.Model):
+    """A campaign of ``scenario.campaign_days`` days, then the strike day."""
+
+    def __init__(self, config: StrikeConfig, graph: nx.Graph | None = None) -> None:
+        validate(config)
+        super().__init__(rng=config.seed)
+        self.config = config
+        self.population, self.network = self._build_city(config, graph)
+        pop = self.population
+        self.degree = self.network.weighted_degree
+        self.organizations = self._create_organizations()
+        self.calls = self._organization_calls()
+        self.threshold = self._draw_thresholds()
+        self.cost = self._participation_cost()
+        activists = stream(config.seed, "activists").random(pop.size) < config.behavior.activist_share
+        self.committed = activists & np.isfinite(self.threshold)
+        self.march_draw = stream(config.seed, "march").random(pop.size)
+        self.march_probability = rule.march_probability(config.weather, config.behavior)
+        self.marching = np.zeros(pop.size, dtype=bool)
+        self.day = 0
+        self._records: list[tuple[int, str, str, str, float]] = []
+        self._create_individuals()
+        self._record_campaign_day()
+
+    # --- construction -------------------------------------------------------------------------
+    @staticmethod
+    def _build_city(config: StrikeConfig, graph: nx.Graph | None) -> tuple[Population, Network]:
+        net_cfg, pop_cfg = config.network, config.population
+        rng = stream(config.seed, "population")
+        sizes = {
+            "workplace_size": net_cfg.workplace_size,
+            "class_size": net_cfg.class_size,
+            "congregation_size": net_cfg.congregation_size,
+        }
+        if graph is None and net_cfg.source == "generated":
+            pop = build_population(pop_cfg, rng, **sizes)
+            return pop, build_network(pop, net_cfg, stream(config.seed, "network"))
+        network, attrs = from_networkx(graph) if graph is not None else load_graph_file(net_cfg)
+        pop = complete_population(
+            rng,
+            attrs.kind,
+            pop_cfg,
+            **sizes,
+            sector=attrs.sector,
+            union=attrs.union,
+            immigrant=attrs.immigrant,
+        )
+        return pop, network
+
+    def _create_organizations(self) -> list[Organization]:
+        pop = self.population
+        endorsers = set(self.config.coalition.endorsers)
+        union_members = np.flatnonzero(pop.union >= 0)
+        classes = {"union": Union, "federation": LaborFederation, "faith": FaithGroup}
+        orgs = []
+        for idx, row in scenarios.organizations().iterrows():
+            reaches = set(str(row["reaches"]).split("+"))
+            members: dict[str, np.ndarray] = {}
+            if "members" in reaches:
+                members["union"] = np.flatnonzero(pop.union == idx)
+            if "k12" in reaches:
+                members["school"] = np.flatnonzero(pop.kind == K12)
+            if "union_members" in reaches:
+                members["federation"] = union_members
+            if "congregants" in reaches:
+                members["faith"] = np.flatnonzero(pop.faith_org == idx)
+            orgs.append(
+                classes[row["kind"]](
+                    self,
+                    org_id=row["org_id"],
+                    name=row["name"],
+                    capacity=float(row["capacity"]),
+                    endorses=row["org_id"] in endorsers,
+                    members=members,
+                )
+            )
+        return orgs
+
+    def _organization_calls(self) -> OrganizationCalls:
+        n = self.population.size
+        strength = {c: np.zeros(n) for c in CHANNELS}
+        for org in self.organizations:
+            for channel, pull in org.call_strengths().items():
+                strength[channel][org.members[channel]] += pull
+        rate = self.config.behavior.outreach_rate
+        rng = stream(self.config.seed, "outreach")
+        reach_day = {}
+        for c in CHANNELS:  # drawn for everyone, whoever endorses: common random numbers
+            days = rng.geometric(rate, size=n) if rate > 0 else np.full(n, NEVER)
+            reach_day[c] = np.minimum(days, NEVER).astype(np.int32)
+        return OrganizationCalls(strength=strength, reach_day=reach_day)
+
+    def _draw_thresholds(self) -> np.ndarray:
+        cfg, pop = self.config, self.population
+        b = cfg.behavior
+        rng = stream(cfg.seed, "thresholds")
+        sympathizer = rng.random(pop.size) < cfg.population.sympathizer_share
+        threshold = rng.normal(b.threshold_mean, b.threshold_sd, size=pop.size)
+        threshold = np.clip(threshold, 0.0, 1.0)
+        threshold += np.where(pop.immigrant, b.immigrant_threshold_shift, 0.0)
+        shift = {K12: b.k12_threshold_shift, UNIVERSITY: b.university_threshold_shift}
+        for kind, delta in shift.items():
+            threshold[pop.kind == kind] += delta
+        threshold[~sympathizer] = np.inf
+        if not cfg.scenario.school_walkouts:
+            threshold[(pop.kind == K12) | (pop.kind == UNIVERSITY)] = np.inf
+        return threshold
+
+    def _participation_cost(self) -> np.ndarray:
+        b, pop = self.config.behavior, self.population
+        precarity = scenarios.sectors()["precarity"].to_numpy(float)
+        cost = np.zeros(pop.size)
+        workers = pop.kind == WORKER
+        endorsing = np.array([o.endorses for o in self.organizations])
+        protected = (pop.union >= 0) & endorsing[np.maximum(pop.union, 0)]
+        risk = b.job_risk_weight * precarity[np.maximum(pop.sector, 0)]
+        risk *= np.where(protected, 1.0 - b.union_protection, 1.0)
+        cost[workers] = risk[workers]
+        cost[(pop.kind == K12) | (pop.kind == UNIVERSITY)] = b.student_cost
+        return cost
+
+    def _create_individuals(self) -> None:
+        classes = {WORKER: Worker, K12: Student, UNIVERSITY: Student, RESIDENT: Resident}
+        for i, kind in enumerate(self.population.kind.tolist()):
+            classes[kind](self, i)
+
+    # --- dynamics -----------------------------------------------------------------------------
+    @property
+    def strike_day(self) -> int:
+        return self.config.scenario.campaign_days + 1
+
+    @property
+    def momentum(self) -> float:
+        """Visible momentum: the committed share of the city, times its weight."""
+        return self.config.behavior.momentum_weight * float(self.committed.mean())
+
+    def heard_of_call(self, i: int) -> bool:
+        """Has an endorsing organization's call reached person i by today?"""
+        return any(s[i] > 0 and r[i] <= self.day for s, r in self.calls.channels())
+
+    def step(self) -> None:
+        """Advance one day with the vectorized kernel (or hold the strike day after the campaign)."""
+        if self.day >= self.config.scenario.campaign_days:
+            self._strike_day()
+            return
+        day = self.day + 1
+        exposure = self.network.adjacency @ self.committed.astype(np.float32)
+        need = rule.need(self.threshold, self.cost, self.calls.pull(day), self.momentum)
+        self.committed = self.committed | rule.commits(
+            exposure.astype(np.float64), self.degree, need
+        )
+        self.day = day
+        self._record_campaign_day()
+
+    def step_per_agent(self) -> None:
+        """The same day as :meth:`step`, each Mesa agent deciding by walking its own contacts."""
+        if self.day >= self.config.scenario.campaign_days:
+            self._strike_day()
+            return
+        day, momentum = self.day + 1, self.momentum
+        yesterday = self.committed.tolist()
+        decisions = self.agents_by_type  # every person class; organizations do not decide
+        today = list(yesterday)
+        for cls in (Worker, Student, Resident):
+            if cls in decisions:
+                for agent in decisions[cls]:
+                    today[agent.index] = agent.decide(yesterday, day, momentum)
+        self.committed = np.array(today, dtype=bool)
+        self.day = day
+        self._record_campaign_day()
+
+    def _strike_day(self) -> None:
+        self.marching = self.committed & (self.march_draw < self.march_probability)
+        self.day = self.strike_day
+        pop = self.population
+        for k, kind in enumerate(KINDS):
+            of_kind = pop.kind == k
+            forms = {
+                "committed": self.committed,
+                "boycott": self.committed,
+                "marching": self.marching,
+            }
+            forms["striking" if k == WORKER else "walkout"] = self.committed
+            for form, mask in forms.items():
+                if form == "walkout" and k == RESIDENT:
+                    continue
+                self._records.append(
+                    (self.day, "strike_day", kind, form, float(pop.count(mask & of_kind)))
+                )
+        self.running = False
+
+    def _record_campaign_day(self) -> None:
+        pop = self.population
+        for k, kind in enumerate(KINDS):
+            committed = self.committed & (pop.kind == k)
+            projected = np.count_nonzero(committed) * self.march_probability * pop.scale
+            self._records.append(
+                (self.day, "campaign", kind, "committed", float(pop.count(committed)))
+            )
+            self._records.append((self.day, "campaign", kind, "projected_marching", projected))
+
+    def run(self) -> None:
+        """Run the campaign and the strike day."""
+        while self.running:
+            self.step()
+
+    def release(self) -> None:
+        """Drop every agent so the model can be freed.
+
+        Mesa 3.x keeps a class-level ``Agent._ids`` counter keyed by model, which holds every model
+        (and through it every agent) alive for the life of the process; without this, 50 runs in one
+        process would keep 50 cities in memory. The arrays and results stay readable.
+        """
+        self.remove_all_agents()
+        mesa.Agent._ids.pop(self, None)
+
+    # --- outputs ------------------------------------------------------------------------------
+    def timeseries(self) -> pd.DataFrame:
+        """One row per day, agent type and form of participation; ``people`` counts people."""
+        return pd.DataFrame(
+            self._records, columns=["day", "phase", "agent_type", "form", "people"]
+        ).astype({"day": "int32", "people": "float64"})
+
+    def totals(self) -> dict[str, float | int]:
+        """Strike-day totals in people (call after :meth:`run`)."""
+        pop = self.population
+        workers, k12, uni = (pop.kind == WORKER), (pop.kind == K12), (pop.kind == UNIVERSITY)
+        affiliated = np.zeros(pop.size, bool)
+        for org in self.organizations:
+            if org.endorses:
+                for members in org.members.values():
+                    affiliated[members] = True
+        marchers = pop.count(self.marching)
+        return {
+            "marchers": marchers,
+            "striking_workers": pop.count(self.committed & workers),
+            "striking_union_members": pop.count(self.committed & workers & (pop.union >= 0)),
+            "k12_walkouts": pop.count(self.committed & k12),
+            "university_walkouts": pop.count(self.committed & uni),
+            "boycotting": pop.count(self.committed),
+            "committed": pop.count(self.committed),
+            "unaffiliated_marcher_share": (
+                pop.count(self.marching & ~affiliated) / marchers if marchers else 0.0
+            ),
+            "march_probability": self.march_probability,
+            "people": pop.size * pop.scale,
+            "agents": pop.size,
+        }

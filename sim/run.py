@@ -1,0 +1,131 @@
+"""One simulation run: config -> model -> results (in memory, then on disk), and its report.
+
+This is the library entry point: ``simulate(config)`` is what the CLI, sweeps, the demo and
+calibration call; ``save_run`` writes a run folder (see :mod:`strikesim.results`).
+"""
+
+from __future__ import annotations
+
+import platform
+import resource
+import subprocess
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+from omegaconf import OmegaConf
+
+import strikesim
+from strikesim import results
+from strikesim.config import StrikeConfig
+from strikesim.model import StrikeModel
+from strikesim.plotting import plot_turnout
+from strikesim.rule import wind_chill_f
+
+
+@dataclass
+class RunResult:
+    config: StrikeConfig
+    timeseries: pd.DataFrame
+    summary: dict[str, Any]
+
+
+@cache
+def git_commit() -> str | None:
+    """The source tree's commit, when strikesim runs from a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(strikesim.__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
+    """Build the city, run the campaign and the strike day, and summarise in people."""
+    start = time.perf_counter()
+    model = StrikeModel(config, graph)
+    try:
+        model.run()
+        totals, timeseries = model.totals(), model.timeseries()
+    finally:
+        model.release()
+    sc, w = config.scenario, config.weather
+    summary: dict[str, Any] = {
+        "scenario": sc.name,
+        "date": sc.date,
+        "weather": f"{w.temperature_f:g} °F, wind chill {wind_chill_f(w.temperature_f, w.wind_mph):.0f} °F",
+        "coalition": config.coalition.name,
+        "endorsers": list(config.coalition.endorsers),
+        "seed": config.seed,
+        "scale": config.population.scale,
+        **totals,
+        "observed": {
+            "marchers": sc.observed_marchers,
+            "low": sc.observed_low,
+            "high": sc.observed_high,
+        },
+        "ratio_to_observed": totals["marchers"] / sc.observed_marchers
+        if sc.observed_marchers
+        else None,
+        "in_observed_range": sc.observed_low <= totals["marchers"] <= sc.observed_high,
+        "wall_time_s": round(time.perf_counter() - start, 3),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "versions": {
+            "strikesim": strikesim.__version__,
+            "mesa": mesa.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
+        "git_commit": git_commit(),
+    }
+    return RunResult(config=config, timeseries=timeseries, summary=summary)
+
+
+def save_run(result: RunResult, folder: Path) -> None:
+    """Write the run folder; ``summary.json`` last, so its presence means "finished"."""
+    folder = Path(folder)
+    results.write_text(folder / results.CONFIG, OmegaConf.to_yaml(OmegaConf.structured(result.config)))
+    results.write_parquet(folder / results.TIMESERIES, result.timeseries)
+    plot_turnout(result.timeseries, result.summary, folder / results.PLOT)
+    results.write_json(folder / results.SUMMARY, result.summary)
+
+
+def report(summary: dict[str, Any], folder: Path | None = None) -> str:
+    """A few lines for the terminal: the strike day in people, against the record."""
+    obs = summary["observed"]
+    verdict = "inside" if summary["in_observed_range"] else "OUTSIDE"
+    ratio = summary["ratio_to_observed"]
+    lines = [
+        f"{summary['scenario']} ({summary['date']}; {summary['weather']}; "
+        f"coalition {summary['coalition']}, {len(summary['endorsers'])} endorsers), seed {summary['seed']}",
+        f"  Marchers on the strike day: {summary['marchers']:>9,} people  "
+        f"(observed ~{obs['marchers']:,}: {ratio:.2f}x; {verdict} the published "
+        f"{obs['low']:,}-{obs['high']:,})",
+        f"  Strikers from work:         {summary['striking_workers']:>9,} people  "
+        f"({summary['striking_union_members']:,} of them union members)",
+        f"  School walkouts:            {summary['k12_walkouts'] + summary['university_walkouts']:>9,} "
+        f"people  ({summary['k12_walkouts']:,} K-12, {summary['university_walkouts']:,} university)",
+        f"  Not shopping (boycott):     {summary['boycotting']:>9,} people",
+        f"  Population {summary['people']:,} people as {summary['agents']:,} agents; "
+        f"{summary['wall_time_s']:.1f} s, peak {summary['peak_rss_mib']:,.0f} MiB",
+    ]
+    if folder is not None:
+        lines.append(f"  Results: {folder}  (summary.json, timeseries.parquet, turnout.png)")
+    return "\n".join(lines)
