@@ -53,7 +53,7 @@ class Individual(mesa.Agent):
             return "committed"
         return "sympathetic" if self.model.heard_of_call(self.index) else "unaware"
 
-    def exposure(self, committed: "list[bool] | object") -> float:
+    def exposure(self, committed: list[bool] | object) -> float:
         """Summed tie weight to committed contacts, by walking the neighbour list."""
         indices, weights = self.model.network.neighbours(self.index)
         total = 0.0
@@ -62,7 +62,7 @@ class Individual(mesa.Agent):
                 total += w
         return total
 
-    def decide(self, committed: "list[bool] | object", day: int, momentum: float) -> bool:
+    def decide(self, committed: list[bool] | object, day: int, momentum: float) -> bool:
         """Will this person be committed after ``day``, given yesterday's ``committed`` state?"""
         i = self.index
         model = self.model
@@ -72,7 +72,7 @@ class Individual(mesa.Agent):
         for strength, reached in model.calls.channels():
             pull += float(strength[i]) if reached[i] <= day else 0.0
         need = rule.need(float(model.threshold[i]), float(model.cost[i]), pull, momentum)
-        return bool(rule.commits(self.exposure(committed), float(model.degree[i]), need))
+        return bool(rule.commits(self.exposure(committed), need * float(model.degree[i])))
 
 
 class Worker(Individual):

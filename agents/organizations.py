@@ -54,7 +54,10 @@ class Organization(mesa.Agent):
 
 
 class Union(Organization):
-    """A local union: calls its members (channel ``union``); an educators' union also K-12 students."""
+    """A local union: calls its members (channel ``union``).
+
+    An educators' union also reaches K-12 students (channel ``school``).
+    """
 
 
 class LaborFederation(Union):

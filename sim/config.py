@@ -49,6 +49,12 @@ class ScenarioConfig:
     )
     observed_low: int = param(15_000, unit="people", low=0, help="low end of published range")
     observed_high: int = param(50_000, unit="people", low=0, help="high end of published range")
+    reference_population: int = param(
+        429_954,
+        unit="people",
+        low=1,
+        help="population the observed turnout is compared against (scaled per capita if different)",
+    )
     campaign_days: int = param(
         10, unit="days", low=1, high=365, help="days of mobilization before the strike day"
     )
@@ -93,9 +99,7 @@ class PopulationConfig:
         0.08, low=0, high=1, help="university students living in the city / population"
     )
     immigrant_share: float = param(0.145, low=0, high=1, help="foreign-born residents")
-    congregant_share: float = param(
-        0.3, low=0, high=1, help="residents attached to a congregation"
-    )
+    congregant_share: float = param(0.3, low=0, high=1, help="residents attached to a congregation")
     sympathizer_share: float = param(
         0.6, low=0, high=1, help="residents sympathetic to the cause (may ever join)"
     )
@@ -159,10 +163,18 @@ class BehaviorConfig:
         0.1, unit="threshold units", low=0, high=1, help="pull of a congregation's faith group"
     )
     school_call: float = param(
-        0.05, unit="threshold units", low=0, high=1, help="pull on K-12 students of an educators' union"
+        0.05,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="pull on K-12 students of an educators' union",
     )
     outreach_rate: float = param(
-        0.3, unit="per day", low=0, high=1, help="chance a not-yet-reached member is reached each day"
+        0.3,
+        unit="per day",
+        low=0,
+        high=1,
+        help="chance a not-yet-reached member is reached each day",
     )
     momentum_weight: float = param(
         0.2, unit="threshold units", low=0, high=10, help="pull of citywide committed share"
@@ -183,7 +195,11 @@ class BehaviorConfig:
         68.0, unit="°F", low=-80, high=130, help="temperature at which marching is easiest"
     )
     cold_sensitivity: float = param(
-        0.01, unit="per °F", low=0, high=1, help="log-drop in marching per °F of wind chill below comfort"
+        0.01,
+        unit="per °F",
+        low=0,
+        high=1,
+        help="log-drop in marching per °F of wind chill below comfort",
     )
     heat_sensitivity: float = param(
         0.02, unit="per °F", low=0, high=1, help="log-drop in marching per °F above comfort"
@@ -212,16 +228,20 @@ def register_schema() -> None:
     ConfigStore.instance().store(name="strikesim_schema", node=StrikeConfig)
 
 
+def _number(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
 def _describe_allowed(meta: dict[str, Any]) -> str:
     if meta.get("choices"):
         return "one of " + ", ".join(meta["choices"])
     low, high, unit = meta.get("low"), meta.get("high"), meta.get("unit")
     unit = f" {unit}" if unit else ""
     if low is not None and high is not None:
-        return f"{low:g} to {high:g}{unit}"
+        return f"{_number(low)} to {_number(high)}{unit}"
     if low is not None:
-        return f">= {low:g}{unit}"
-    return f"<= {high:g}{unit}"
+        return f">= {_number(low)}{unit}"
+    return f"<= {_number(high)}{unit}"
 
 
 def _check_field(key: str, value: Any, meta: dict[str, Any]) -> None:
@@ -232,7 +252,9 @@ def _check_field(key: str, value: Any, meta: dict[str, Any]) -> None:
         bad = not math.isfinite(value) or (low is not None and value < low)
         bad = bad or (high is not None and value > high)
         if bad:
-            raise ConfigError(f"{key}={value!r} is out of range; allowed: {_describe_allowed(meta)}")
+            raise ConfigError(
+                f"{key}={value!r} is out of range; allowed: {_describe_allowed(meta)}"
+            )
 
 
 def _walk(obj: Any, prefix: str = "") -> None:
@@ -275,7 +297,9 @@ def validate(cfg: StrikeConfig) -> StrikeConfig:
             f"got {sc.observed_low} <= {sc.observed_marchers} <= {sc.observed_high}"
         )
     if cfg.network.source == "file" and not cfg.network.path:
-        raise ConfigError("network.path is empty; allowed: a GraphML or edge-list file when source=file")
+        raise ConfigError(
+            "network.path is empty; allowed: a GraphML or edge-list file when source=file"
+        )
     return cfg
 
 

@@ -40,9 +40,7 @@ def _lookup(values: list, allowed: tuple[str, ...], what: str, source: str) -> n
         if v is None or v == "" or (isinstance(v, float) and math.isnan(v)):
             continue
         if v not in index:
-            raise ConfigError(
-                f"{source}: node {i} has {what}={v!r}; allowed: {', '.join(allowed)}"
-            )
+            raise ConfigError(f"{source}: node {i} has {what}={v!r}; allowed: {', '.join(allowed)}")
         out[i] = index[v]
     return out
 
@@ -62,9 +60,16 @@ def from_networkx(graph: nx.Graph, source: str = "graph") -> tuple[Network, Grap
             )
     plain = nx.Graph(graph) if not graph.is_directed() else nx.DiGraph(graph)
     plain.remove_edges_from(list(nx.selfloop_edges(plain)))
-    matrix = nx.to_scipy_sparse_array(plain, nodelist=nodes, weight="weight", dtype=np.float32)
+    matrix = nx.to_scipy_sparse_array(plain, nodelist=nodes, weight="weight", dtype=np.float64)
+    # Integer weights are exact in float32 (half the memory); other weights keep float64 so that
+    # the weighted sums match a float64 reference loop to the bit.
+    exact = bool(
+        np.all(matrix.data == np.round(matrix.data)) and matrix.data.max(initial=0) < 2**24
+    )
     # scipy's A[u, v] is the edge u -> v; the person v listens to u, so rows are A's columns
-    adjacency = sp.csr_array(matrix.T if graph.is_directed() else matrix, dtype=np.float32)
+    adjacency = sp.csr_array(
+        matrix.T if graph.is_directed() else matrix, dtype=np.float32 if exact else np.float64
+    )
     adjacency.indices = adjacency.indices.astype(np.int32, copy=False)
     attrs = nx.get_node_attributes
     types = attrs(graph, "type")
@@ -78,7 +83,9 @@ def from_networkx(graph: nx.Graph, source: str = "graph") -> tuple[Network, Grap
         sector=_lookup([sector_attr.get(v) for v in nodes], sectors, "sector", source)
         if sector_attr
         else None,
-        union=_lookup([union_attr.get(v) for v in nodes], scenarios.organization_ids(), "union", source)
+        union=_lookup(
+            [union_attr.get(v) for v in nodes], scenarios.organization_ids(), "union", source
+        )
         if union_attr
         else None,
         immigrant=np.array([_truthy(imm_attr.get(v, False)) for v in nodes]) if imm_attr else None,
@@ -98,12 +105,11 @@ def load_graph_file(cfg: NetworkConfig) -> tuple[Network, GraphAttributes]:
     if fmt == "auto":
         fmt = "graphml" if path.suffix.lower() in (".graphml", ".xml") else "edgelist"
     if not path.is_file():
-        raise ConfigError(f"network.path={cfg.path!r}: no such file; allowed: a readable {fmt} file")
+        raise ConfigError(
+            f"network.path={cfg.path!r}: no such file; allowed: a readable {fmt} file"
+        )
     try:
-        if fmt == "graphml":
-            graph = nx.read_graphml(path)
-        else:
-            graph = _read_edgelist(path)
+        graph = nx.read_graphml(path) if fmt == "graphml" else _read_edgelist(path)
     except ConfigError:
         raise
     except Exception as exc:  # the parsers raise many types; the user needs one line

@@ -74,7 +74,9 @@ class StrikeModel(mesa.Model):
         self.calls = self._organization_calls()
         self.threshold = self._draw_thresholds()
         self.cost = self._participation_cost()
-        activists = stream(config.seed, "activists").random(pop.size) < config.behavior.activist_share
+        activists = (
+            stream(config.seed, "activists").random(pop.size) < config.behavior.activist_share
+        )
         self.committed = activists & np.isfinite(self.threshold)
         self.march_draw = stream(config.seed, "march").random(pop.size)
         self.march_probability = rule.march_probability(config.weather, config.behavior)
@@ -201,16 +203,16 @@ class StrikeModel(mesa.Model):
         return any(s[i] > 0 and r[i] <= self.day for s, r in self.calls.channels())
 
     def step(self) -> None:
-        """Advance one day with the vectorized kernel (or hold the strike day after the campaign)."""
+        """Advance one day with the vectorized kernel (the strike day follows the campaign)."""
         if self.day >= self.config.scenario.campaign_days:
             self._strike_day()
             return
         day = self.day + 1
         exposure = self.network.adjacency @ self.committed.astype(np.float32)
         need = rule.need(self.threshold, self.cost, self.calls.pull(day), self.momentum)
-        self.committed = self.committed | rule.commits(
-            exposure.astype(np.float64), self.degree, need
-        )
+        with np.errstate(invalid="ignore"):  # inf * 0 for isolated non-sympathizers: never met
+            need_weight = need * self.degree
+        self.committed = self.committed | rule.commits(exposure.astype(np.float64), need_weight)
         self.day = day
         self._record_campaign_day()
 

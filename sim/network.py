@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from strikesim.config import NetworkConfig
-from strikesim.population import NONE, Population
+from strikesim.population import Population
 
 LAYERS = ("household", "workplace", "school", "congregation", "friendship")
 
@@ -72,7 +72,9 @@ class Network:
         keep = (coo.row >= coo.col) if not directed else np.ones(coo.nnz, bool)
         # row i listens to col j, i.e. influence flows j -> i
         graph.add_weighted_edges_from(
-            zip(coo.col[keep].tolist(), coo.row[keep].tolist(), coo.data[keep].tolist(), strict=True)
+            zip(
+                coo.col[keep].tolist(), coo.row[keep].tolist(), coo.data[keep].tolist(), strict=True
+            )
         )
         for name, (src, dst) in self.layers.items():
             for u, v in zip(src.tolist(), dst.tolist(), strict=True):
@@ -137,9 +139,7 @@ def rewire(
 def build_network(pop: Population, cfg: NetworkConfig, rng: np.random.Generator) -> Network:
     """Generate the five layers over a population and sum them into one CSR matrix."""
     n = pop.size
-    friends_src, friends_dst = ring_lattice_pairs(
-        np.zeros(n, np.int32), cfg.friendship_degree // 2
-    )
+    friends_src, friends_dst = ring_lattice_pairs(np.zeros(n, np.int32), cfg.friendship_degree // 2)
     layers = {
         # a household of h people is complete: h - 1 <= 2 * half_degree for households < 40
         "household": ring_lattice_pairs(pop.household, 20),

@@ -8,10 +8,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from strikesim.results import atomic_write  # noqa: E402
+from strikesim.results import atomic_write
 
 
 def plot_turnout(timeseries: pd.DataFrame, summary: dict[str, Any], path: Path) -> None:
@@ -19,18 +19,39 @@ def plot_turnout(timeseries: pd.DataFrame, summary: dict[str, Any], path: Path) 
     per_day = timeseries.pivot_table(index="day", columns="form", values="people", aggfunc="sum")
     observed = summary["observed"]
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    ax.axhspan(observed["low"], observed["high"], color="tab:green", alpha=0.12,
-               label=f"published range {observed['low']:,}-{observed['high']:,}")
-    ax.axhline(observed["marchers"], color="tab:green", lw=1,
-               label=f"observed ~{observed['marchers']:,}")
+    ax.axhspan(
+        observed["low"],
+        observed["high"],
+        color="tab:green",
+        alpha=0.12,
+        label=f"published range {observed['low']:,}-{observed['high']:,}",
+    )
+    ax.axhline(
+        observed["marchers"], color="tab:green", lw=1, label=f"observed ~{observed['marchers']:,}"
+    )
     campaign = timeseries[timeseries["phase"] == "campaign"]
     days = campaign.pivot_table(index="day", columns="form", values="people", aggfunc="sum")
-    ax.plot(days.index, days["committed"], color="tab:blue", label="committed (strike, walk out, boycott)")
-    ax.plot(days.index, days["projected_marching"], color="tab:orange", ls="--",
-            label="projected marchers if the strike were that day")
+    ax.plot(
+        days.index,
+        days["committed"],
+        color="tab:blue",
+        label="committed (strike, walk out, boycott)",
+    )
+    ax.plot(
+        days.index,
+        days["projected_marching"],
+        color="tab:orange",
+        ls="--",
+        label="projected marchers if the strike were that day",
+    )
     strike_day = int(per_day.index.max())
-    ax.bar([strike_day], [summary["marchers"]], color="tab:red", width=0.6,
-           label=f"marchers on the strike day: {summary['marchers']:,}")
+    ax.bar(
+        [strike_day],
+        [summary["marchers"]],
+        color="tab:red",
+        width=0.6,
+        label=f"marchers on the strike day: {summary['marchers']:,}",
+    )
     ax.set_xlabel("campaign day (last bar: strike day)")
     ax.set_ylabel("people")
     ax.set_title(f"{summary['scenario']}: seed {summary['seed']}, {summary['weather']}")

@@ -65,7 +65,11 @@ def _household_ids(rng: np.random.Generator, n: int, mean_size: float) -> np.nda
 
 def draw_kinds(rng: np.random.Generator, n: int, cfg: PopulationConfig) -> np.ndarray:
     """Exact counts of each kind from the config shares, in random household positions."""
-    counts = [round(n * cfg.worker_share), round(n * cfg.k12_share), round(n * cfg.university_share)]
+    counts = [
+        round(n * cfg.worker_share),
+        round(n * cfg.k12_share),
+        round(n * cfg.university_share),
+    ]
     counts.append(n - sum(counts))
     kind = np.repeat(np.arange(len(KINDS), dtype=np.int8), counts)
     return rng.permutation(kind)

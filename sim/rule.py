@@ -5,7 +5,7 @@ Commitment (each campaign day, synchronously, from yesterday's state)
     reaches what i still needs after organizational pull and visible momentum:
 
         need_i(t) = threshold_i + cost_i - pull_i(t) - momentum(t)
-        commit    ⇔  need_i <= 0  or  (degree_i > 0  and  exposure_i >= need_i * degree_i)
+        commit    ⇔  exposure_i >= need_i * degree_i
 
     ``exposure_i`` is the summed tie weight to committed contacts, ``degree_i`` the summed tie
     weight to all contacts. The comparison is ``>=`` (Watts 2002's convention: a node with
@@ -19,9 +19,9 @@ Commitment (each campaign day, synchronously, from yesterday's state)
 
 Marching (the strike day)
     A committed person marches when their own uniform draw ``u_i < p_march``, with
-    ``p_march = march_base * weather_factor``: the weather factor falls exponentially with wind chill
-    below a comfort temperature (Zhang 2016: protest peaks near 20 °C), with heat above it, and with
-    precipitation (Madestam et al. 2013; Gomez et al. 2007). One draw per person, shared across
+    ``p_march = march_base * weather_factor``: the weather factor falls exponentially with wind
+    chill below a comfort temperature (Zhang 2016: protest peaks near 20 °C), with heat above
+    it, and with precipitation (Madestam et al. 2013; Gomez et al. 2007). One draw per person, shared across
     scenarios, makes turnout monotone in the weather for a fixed seed (common random numbers).
 
 The same functions serve the vectorized kernel (arrays) and the per-agent method (scalars).
@@ -31,21 +31,22 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from strikesim.config import BehaviorConfig, WeatherConfig
 
 
-def need(threshold, cost, pull, momentum):  # noqa: ANN001, ANN201 - arrays or scalars alike
+def need(threshold, cost, pull, momentum):
     """Share of weighted contacts that must be committed before this person commits."""
     return threshold + cost - pull - momentum
 
 
-def commits(exposure, degree, need_share):  # noqa: ANN001, ANN201 - arrays or scalars alike
-    """The threshold comparison (``>=``), guarded so an isolated person commits only on need <= 0."""
-    return np.logical_or(
-        need_share <= 0, np.logical_and(degree > 0, exposure >= need_share * degree)
-    )
+def commits(exposure, need_weight):
+    """The threshold comparison, ``>=``: committed tie weight against the weight needed.
+
+    ``need_weight = need * degree`` for a fractional threshold (a count for a count threshold).
+    A need <= 0 is met even by an isolated person; an infinite need (``inf * 0`` is NaN for the
+    isolated) is never met.
+    """
+    return exposure >= need_weight
 
 
 def wind_chill_f(temperature_f: float, wind_mph: float) -> float:

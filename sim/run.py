@@ -67,24 +67,28 @@ def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
     finally:
         model.release()
     sc, w = config.scenario, config.weather
+    chill = wind_chill_f(w.temperature_f, w.wind_mph)
+    per_capita = totals["people"] / sc.reference_population  # 1.0 for the calibrated city
+    observed = {
+        "marchers": round(sc.observed_marchers * per_capita),
+        "low": round(sc.observed_low * per_capita),
+        "high": round(sc.observed_high * per_capita),
+        "scaled_from_population": sc.reference_population,
+    }
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "date": sc.date,
-        "weather": f"{w.temperature_f:g} °F, wind chill {wind_chill_f(w.temperature_f, w.wind_mph):.0f} °F",
+        "weather": f"{w.temperature_f:g} °F, wind chill {chill:.0f} °F",
         "coalition": config.coalition.name,
         "endorsers": list(config.coalition.endorsers),
         "seed": config.seed,
         "scale": config.population.scale,
         **totals,
-        "observed": {
-            "marchers": sc.observed_marchers,
-            "low": sc.observed_low,
-            "high": sc.observed_high,
-        },
-        "ratio_to_observed": totals["marchers"] / sc.observed_marchers
-        if sc.observed_marchers
+        "observed": observed,
+        "ratio_to_observed": totals["marchers"] / observed["marchers"]
+        if observed["marchers"]
         else None,
-        "in_observed_range": sc.observed_low <= totals["marchers"] <= sc.observed_high,
+        "in_observed_range": observed["low"] <= totals["marchers"] <= observed["high"],
         "wall_time_s": round(time.perf_counter() - start, 3),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "versions": {
@@ -101,7 +105,9 @@ def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
 def save_run(result: RunResult, folder: Path) -> None:
     """Write the run folder; ``summary.json`` last, so its presence means "finished"."""
     folder = Path(folder)
-    results.write_text(folder / results.CONFIG, OmegaConf.to_yaml(OmegaConf.structured(result.config)))
+    results.write_text(
+        folder / results.CONFIG, OmegaConf.to_yaml(OmegaConf.structured(result.config))
+    )
     results.write_parquet(folder / results.TIMESERIES, result.timeseries)
     plot_turnout(result.timeseries, result.summary, folder / results.PLOT)
     results.write_json(folder / results.SUMMARY, result.summary)
@@ -110,21 +116,25 @@ def save_run(result: RunResult, folder: Path) -> None:
 def report(summary: dict[str, Any], folder: Path | None = None) -> str:
     """A few lines for the terminal: the strike day in people, against the record."""
     obs = summary["observed"]
+    scaled = summary["people"] != obs["scaled_from_population"]
+    per_capita = f", per capita of {obs['scaled_from_population']:,}" if scaled else ""
     verdict = "inside" if summary["in_observed_range"] else "OUTSIDE"
     ratio = summary["ratio_to_observed"]
+    s = summary
+    walkouts = s["k12_walkouts"] + s["university_walkouts"]
     lines = [
-        f"{summary['scenario']} ({summary['date']}; {summary['weather']}; "
-        f"coalition {summary['coalition']}, {len(summary['endorsers'])} endorsers), seed {summary['seed']}",
-        f"  Marchers on the strike day: {summary['marchers']:>9,} people  "
-        f"(observed ~{obs['marchers']:,}: {ratio:.2f}x; {verdict} the published "
-        f"{obs['low']:,}-{obs['high']:,})",
-        f"  Strikers from work:         {summary['striking_workers']:>9,} people  "
-        f"({summary['striking_union_members']:,} of them union members)",
-        f"  School walkouts:            {summary['k12_walkouts'] + summary['university_walkouts']:>9,} "
-        f"people  ({summary['k12_walkouts']:,} K-12, {summary['university_walkouts']:,} university)",
-        f"  Not shopping (boycott):     {summary['boycotting']:>9,} people",
-        f"  Population {summary['people']:,} people as {summary['agents']:,} agents; "
-        f"{summary['wall_time_s']:.1f} s, peak {summary['peak_rss_mib']:,.0f} MiB",
+        f"{s['scenario']} ({s['date']}; {s['weather']}; coalition {s['coalition']}, "
+        f"{len(s['endorsers'])} endorsers), seed {s['seed']}",
+        f"  Marchers on the strike day: {s['marchers']:>9,} people  "
+        f"(observed ~{obs['marchers']:,}{per_capita}: {ratio:.2f}x; {verdict} the "
+        f"published {obs['low']:,}-{obs['high']:,})",
+        f"  Strikers from work:         {s['striking_workers']:>9,} people  "
+        f"({s['striking_union_members']:,} of them union members)",
+        f"  School walkouts:            {walkouts:>9,} people  "
+        f"({s['k12_walkouts']:,} K-12, {s['university_walkouts']:,} university)",
+        f"  Not shopping (boycott):     {s['boycotting']:>9,} people",
+        f"  Population {s['people']:,} people as {s['agents']:,} agents; "
+        f"{s['wall_time_s']:.1f} s, peak {s['peak_rss_mib']:,.0f} MiB",
     ]
     if folder is not None:
         lines.append(f"  Results: {folder}  (summary.json, timeseries.parquet, turnout.png)")

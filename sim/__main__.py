@@ -1,0 +1,7 @@
+"""``python -m strikesim``: the same as the ``strikesim`` command."""
+
+import sys
+
+from strikesim.cli import main
+
+sys.exit(main())

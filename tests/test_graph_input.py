@@ -1,0 +1,90 @@
+"""User-supplied graphs: files that run unchanged, and files that fail with one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from strikesim.config import ConfigError
+from strikesim.model import StrikeModel
+from strikesim.population import K12, WORKER
+from strikesim.run import simulate
+
+
+def typed_graph() -> nx.Graph:
+    graph = nx.connected_watts_strogatz_graph(400, 8, 0.1, seed=5)
+    for v in graph.nodes:
+        graph.nodes[v]["type"] = "worker" if v % 2 else "k12"
+        if v % 4 == 1:
+            graph.nodes[v]["union"] = "seiu_26"
+            graph.nodes[v]["sector"] = "building_services"
+    return graph
+
+
+def test_graphml_file_runs_through_the_config(tmp_path: Path, make_config) -> None:
+    path = tmp_path / "town.graphml"
+    nx.write_graphml(typed_graph(), path)
+    cfg = make_config("network=file", f"network.path={path}", "behavior.activist_share=0.05")
+    model = StrikeModel(cfg)
+    assert model.population.size == 400
+    assert (model.population.kind == WORKER).sum() == 200 and (
+        model.population.kind == K12
+    ).sum() == 200
+    assert (model.population.union >= 0).sum() == 100
+    assert simulate(cfg).summary["committed"] > 0
+
+
+def test_edge_list_with_node_table(tmp_path: Path, make_config) -> None:
+    edges = tmp_path / "edges.txt"
+    edges.write_text("# u v weight\na b 2\nb c\nc a 1.5\n")
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text(
+        "node,type,immigrant\na,worker,true\nb,university,false\nc,resident,\nd,k12,\n"
+    )
+    cfg = make_config("network=file", f"network.path={edges}", f"network.nodes_path={nodes}")
+    model = StrikeModel(cfg)
+    assert model.population.size == 4  # d is isolated but present
+    assert model.network.adjacency[0, 1] == 2 and model.network.adjacency[2, 0] == 1.5
+    assert model.population.immigrant.tolist() == [True, False, False, False]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "extra", "expected"),
+    [
+        ("bad.graphml", "<graphml><graph>", (), "not a readable graphml file"),
+        ("bad.txt", "a b c d\n", (), "line 1 has 4 fields; allowed: 'u v' or 'u v weight'"),
+        ("neg.txt", "a b -1\n", (), "has weight=-1.0; allowed: positive finite numbers"),
+        ("word.txt", "a b heavy\n", (), "line 1 has weight 'heavy'; allowed: a positive number"),
+        (
+            "ok.txt",
+            "a b\n",
+            ("nodes.csv", "id,type\na,worker\n"),
+            "missing column 'node'; allowed: columns node, type",
+        ),
+        (
+            "ok.txt",
+            "a b\n",
+            ("nodes.csv", "node,type\na,soldier\n"),
+            "node 0 has type='soldier'; allowed: worker, k12",
+        ),
+    ],
+)
+def test_malformed_graph_files_get_one_clear_line(
+    tmp_path: Path, make_config, name, content, extra, expected
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    overrides = ["network=file", f"network.path={path}"]
+    if extra:
+        (tmp_path / extra[0]).write_text(extra[1])
+        overrides.append(f"network.nodes_path={tmp_path / extra[0]}")
+    with pytest.raises(ConfigError) as err:
+        StrikeModel(make_config(*overrides))
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_missing_graph_file(make_config) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        StrikeModel(make_config("network=file", "network.path=/nonexistent/x.graphml"))
