@@ -21,8 +21,9 @@ Marching (the strike day)
     A committed person marches when their own uniform draw ``u_i < p_march``, with
     ``p_march = march_base * weather_factor``: the weather factor falls exponentially with wind
     chill below a comfort temperature (Zhang 2016: protest peaks near 20 °C), with heat above
-    it, and with precipitation (Madestam et al. 2013; Gomez et al. 2007). One draw per person, shared across
-    scenarios, makes turnout monotone in the weather for a fixed seed (common random numbers).
+    it, and with precipitation (Madestam et al. 2013; Gomez et al. 2007). One draw per person,
+    shared across scenarios, makes turnout monotone in the weather for a fixed seed (common
+    random numbers).
 
 The same functions serve the vectorized kernel (arrays) and the per-agent method (scalars).
 """
