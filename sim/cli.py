@@ -31,7 +31,7 @@ CONFIG_MODULE = "strikesim.conf"
 EXIT_BAD_INPUT = 2
 MAX_CHECKED_VALUES = 50
 
-# name -> "module:function(argv) -> int"; later features register their subcommand here
+# name -> (module, function); the function takes the remaining argv and returns an exit code
 SUBCOMMANDS: dict[str, tuple[str, str]] = {}
 
 register_schema()
