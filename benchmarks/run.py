@@ -8,9 +8,9 @@ Each size runs in fresh subprocesses, so peak RSS belongs to that size alone:
    (build, campaign, strike day, writing results) — its wall time and peak RSS;
 2. *parts*: population + network build, model init, Mesa agent creation (on first access),
    median time per step; the **limit** — one raw ``scipy.sparse`` CSR matrix-vector product
-   plus an elementwise threshold compare over the same network; the **peer** — the same rule as
-   idiomatic Mesa agents on ``mesa.discrete_space.Network`` (:mod:`benchmarks.mesa_reference`), timed at
-   N <= 100,000 and extrapolated linearly above.
+   plus an elementwise threshold compare over the same network; the **peer** — the same rule
+   as idiomatic Mesa agents on ``mesa.discrete_space.Network``
+   (:mod:`benchmarks.mesa_reference`), timed at N <= 100,000 and extrapolated linearly above.
 Before timing, it checks at N = 2,000 that strikesim and the peer give identical trajectories.
 Absolute times are noisy on a shared machine; ratios less so.
 """
@@ -164,8 +164,8 @@ def run_child(mode: str, n: int) -> dict:
 
 def table(rows: list[dict]) -> str:
     head = (
-        "| N | directed ties | build s | model init s | Mesa agents s | step ms | limit ms | step/limit "
-        "| peer step s | peer/step | whole run s | peak RSS GiB |"
+        "| N | directed ties | build s | model init s | Mesa agents s | step ms | limit ms "
+        "| step/limit | peer step s | peer/step | whole run s | peak RSS GiB |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
@@ -179,7 +179,8 @@ def table(rows: list[dict]) -> str:
             f"| {r['n']:,} | {r['edges']:,} | {r['build_s']:.2f} | {r['init_s']:.2f} "
             f"| {r['mesa_agents_s']:.1f} | {r['step_s'] * 1e3:.1f} | {r['limit_s'] * 1e3:.1f} "
             f"| {r['step_s'] / r['limit_s']:.1f}x | {mark}{peer:.2f} "
-            f"| {mark}{peer / r['step_s']:,.0f}x | {r['whole_run_s']:.1f} | {r['peak_rss_gib']:.2f} |"
+            f"| {mark}{peer / r['step_s']:,.0f}x | {r['whole_run_s']:.1f} "
+            f"| {r['peak_rss_gib']:.2f} |"
         )
     return "\n".join(lines)
 
@@ -197,8 +198,8 @@ def machine() -> str:
     except OSError:
         pass
     return (
-        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, mesa {mesa.__version__}, "
-        f"numpy {np.__version__}, scipy {scipy.__version__}"
+        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"mesa {mesa.__version__}, numpy {np.__version__}, scipy {scipy.__version__}"
     )
 
 
