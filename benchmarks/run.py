@@ -77,16 +77,9 @@ def measure_parts(n: int) -> dict:
     from strikesim.streams import stream
 
     config = compose_config(overrides_for(n))
-    net_cfg = config.network
     start = time.perf_counter()
-    pop = build_population(
-        config.population,
-        stream(config.seed, "population"),
-        workplace_size=net_cfg.workplace_size,
-        class_size=net_cfg.class_size,
-        congregation_size=net_cfg.congregation_size,
-    )
-    build_network(pop, net_cfg, stream(config.seed, "network"))
+    pop = build_population(config.population, config.network, stream(config.seed, "population"))
+    build_network(pop, config.network, stream(config.seed, "network"))
     build = time.perf_counter() - start
     del pop
 

@@ -99,20 +99,15 @@ class StrikeModel(mesa.Model):
     def _build_city(config: StrikeConfig, graph: nx.Graph | None) -> tuple[Population, Network]:
         net_cfg, pop_cfg = config.network, config.population
         rng = stream(config.seed, "population")
-        sizes = {
-            "workplace_size": net_cfg.workplace_size,
-            "class_size": net_cfg.class_size,
-            "congregation_size": net_cfg.congregation_size,
-        }
         if graph is None and net_cfg.source == "generated":
-            pop = build_population(pop_cfg, rng, **sizes)
+            pop = build_population(pop_cfg, net_cfg, rng)
             return pop, build_network(pop, net_cfg, stream(config.seed, "network"))
         network, attrs = from_networkx(graph) if graph is not None else load_graph_file(net_cfg)
         pop = complete_population(
             rng,
             attrs.kind,
             pop_cfg,
-            **sizes,
+            net_cfg,
             sector=attrs.sector,
             union=attrs.union,
             immigrant=attrs.immigrant,

@@ -51,13 +51,7 @@ def city_network():
     from strikesim.cli import compose_config
 
     cfg = compose_config(["population=small"])
-    pop = build_population(
-        cfg.population,
-        stream(0, "population"),
-        workplace_size=20,
-        class_size=25,
-        congregation_size=150,
-    )
+    pop = build_population(cfg.population, cfg.network, stream(0, "population"))
     return cfg, pop, build_network(pop, cfg.network, stream(0, "network"))
 
 
