@@ -49,7 +49,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 import strikesim
@@ -373,20 +373,3 @@ def write_index(folder: Path) -> pd.DataFrame:
         elif leftover.is_dir() and not any(leftover.iterdir()):
             leftover.rmdir()
     return index
-
-
-def load_overrides_config(overrides: Sequence[str]) -> DictConfig:
-    """The composed config (with Hydra's node) for overrides: group choices and resolved values."""
-    from strikesim.cli import CONFIG_MODULE
-
-    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
-        return compose("config", list(overrides), return_hydra_config=True)
-
-
-def resolved_value(cfg: DictConfig, key: str) -> str | None:
-    """A factor's value in a composed config: the preset name for a group, else the key's value."""
-    choices = cfg.hydra.runtime.choices
-    if key in choices:
-        return str(choices[key])
-    value = OmegaConf.select(cfg, key)
-    return None if value is None else str(value)
