@@ -46,7 +46,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--reference", nargs="+", default=[], metavar="KEY=VALUE", help="reference level per factor"
     )
-    parser.add_argument("--out", type=Path, help="output folder (default: <first sweep>/comparison)")
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default: <first sweep>/comparison)"
+    )
     parser.add_argument(
         "--curves", type=int, default=50, metavar="N", help="time series read per level (50)"
     )
@@ -106,15 +108,14 @@ def _fixed_values(plan: dict, factors: list[str]) -> dict[str, str | None]:
     missing = [k for k in factors if k not in plan["factors"]]
     if not missing:
         return {}
-    from strikesim.cli import CONFIG_MODULE
     from hydra import compose, initialize_config_module
+
+    from strikesim.cli import CONFIG_MODULE
 
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
         cfg = compose("config", plan["fixed"], return_hydra_config=True)
     choices = cfg.hydra.runtime.choices
-    return {
-        k: str(choices[k]) if k in choices else str(OmegaConf.select(cfg, k)) for k in missing
-    }
+    return {k: str(choices[k]) if k in choices else str(OmegaConf.select(cfg, k)) for k in missing}
 
 
 def _as_levels(values: pd.Series) -> pd.Series:
@@ -291,7 +292,10 @@ def format_report(
     lines = [f"{len(jobs):,} finished jobs of {sweeps}; marchers in people", shown]
     if not differences.empty:
         diffs = differences.assign(
-            ci=[f"[{lo:,.0f}, {hi:,.0f}]" for lo, hi in zip(differences.ci_low, differences.ci_high)]
+            ci=[
+                f"[{lo:,.0f}, {hi:,.0f}]"
+                for lo, hi in zip(differences.ci_low, differences.ci_high, strict=True)
+            ]
         )
         lines += [
             f"\npaired differences (same seed and other factors; {CONFIDENCE:.0%} bootstrap CI)",

@@ -13,7 +13,8 @@ import pandas as pd
 from strikesim.results import atomic_write
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
+def save_figure(fig: plt.Figure, path: Path) -> None:
+    """Write a PNG atomically and free the figure."""
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
 
@@ -35,7 +36,7 @@ def plot_distribution(jobs: pd.DataFrame, by: list[str], path: Path) -> None:
     )
     ax.set_ylabel("marchers on the strike day (people)")
     ax.set_title("Marchers per level (box: quartiles; whiskers: 5-95%)")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_heatmap(table: pd.DataFrame, pair: list[str], path: Path) -> None:
@@ -51,7 +52,7 @@ def plot_heatmap(table: pd.DataFrame, pair: list[str], path: Path) -> None:
         ax.text(j, i, f"{value:,.0f}", ha="center", va="center", color="white", fontsize=8)
     fig.colorbar(image, ax=ax, label="mean marchers (people)")
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_curves(curves: pd.DataFrame, by: list[str], path: Path) -> None:
@@ -63,4 +64,4 @@ def plot_curves(curves: pd.DataFrame, by: list[str], path: Path) -> None:
     ax.set_ylabel("projected marchers (people)")
     ax.set_title("Turnout over the campaign (mean over runs)")
     ax.legend(fontsize=8, ncol=2 if curves.groupby(by, observed=True).ngroups > 8 else 1)
-    _save(fig, path)
+    save_figure(fig, path)

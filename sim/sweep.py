@@ -1,4 +1,4 @@
-"""Sweeps that resume: a folder per sweep command, a folder per finished job, failures as they happen.
+"""Sweeps that resume: a folder per sweep command, a folder per finished job, failures at once.
 
 Hydra expands ``strikesim -m KEY=V1,V2 ...`` into jobs and launches them (one after another, or
 with ``hydra/launcher=joblib``, ``ray`` or ``submitit_slurm``); this module adds what Hydra lacks:
@@ -136,12 +136,17 @@ def plan_sweep(args: Sequence[str], root: Path = SWEEPS_ROOT) -> SweepPlan:
 
 
 def sweep_name(jobs: list[list[str]], factors: dict[str, list[str]], task: list[str]) -> str:
-    """``<experiment or swept keys>-<hash of the job list>``: stable for one sweep, distinct across."""
-    digest = hashlib.sha256(json.dumps(jobs).encode()).hexdigest()[:10]
+    """``<experiment or swept keys>-<hash of the jobs>``: stable for a sweep, distinct across."""
+    digest = jobs_digest(jobs)
     experiment = [a.split("=", 1)[1] for a in task if _key(a) == "experiment"]
     label = experiment[-1] if experiment else "-".join(k.rpartition(".")[2] for k in factors)
     label = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)[:60] or "sweep"
     return f"{label}-{digest}"
+
+
+def jobs_digest(jobs: list[list[str]]) -> str:
+    """A short hash of the ordered job list: the identity of a sweep."""
+    return hashlib.sha256(json.dumps(jobs).encode()).hexdigest()[:10]
 
 
 def open_sweep(plan: SweepPlan) -> list[int]:
@@ -184,18 +189,28 @@ def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
         flush=True,
     )
     if to_run:
-        session = {"started": time.time(), "to_run": to_run, "factors": list(plan.factors)}
-        results.write_json(folder / SESSION, session)
+        start_session(plan, to_run)
         sys.argv = ["strikesim", *args, f"hydra.sweep.dir={folder}"]
         launch()
+    return finish_sweep(folder)
+
+
+def start_session(plan: SweepPlan, to_run: list[int]) -> None:
+    """Record this attempt's start and jobs, for the progress lines of the jobs."""
+    session = {"started": time.time(), "to_run": to_run, "factors": list(plan.factors)}
+    results.write_json(plan.folder / SESSION, session)
+
+
+def finish_sweep(folder: Path) -> int:
+    """Write the index, print the tally; exit code 1 if any job failed."""
     index = write_index(folder)
     counts = index["status"].value_counts()
     tally = ", ".join(f"{counts[s]} {s}" for s in ("done", "failed", "interrupted") if s in counts)
-    print(f"strikesim: sweep {folder}: {tally} (index.csv)", flush=True)
+    print(f"strikesim: {folder}: {tally} (index.csv)", flush=True)
     if counts.get("failed", 0):
         print(
-            f"strikesim: {counts['failed']} of {total} jobs failed; run the same command again "
-            "to retry them",
+            f"strikesim: {counts['failed']} of {len(index)} jobs failed; run the same command "
+            "again to retry them",
             file=sys.stderr,
         )
         return EXIT_JOBS_FAILED
@@ -248,7 +263,9 @@ def execute_job(
     except Exception as exc:
         error = _one_line(exc)
         write_status(folder, {**record, "status": "failed", "error": error, **_elapsed(start)})
-        print(f"strikesim: job {num} failed ({_label(folder, overrides)}): {error}", file=sys.stderr)
+        print(
+            f"strikesim: job {num} failed ({_label(folder, overrides)}): {error}", file=sys.stderr
+        )
         sys.stderr.flush()
         return None
     marchers = result.summary["marchers"]
