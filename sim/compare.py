@@ -105,7 +105,8 @@ def load_jobs(folders: Sequence[Path]) -> tuple[pd.DataFrame, list[str]]:
 
 def _fixed_values(plan: dict, factors: list[str]) -> dict[str, str | None]:
     """Values of factors this sweep does not vary: from its fixed overrides, else its config."""
-    missing = [k for k in factors if k not in plan["factors"]]
+    fixed = {o.split("=", 1)[0] for o in plan["fixed"]}
+    missing = [k for k in factors if k not in plan["factors"] and k not in fixed]
     if not missing:
         return {}
     from hydra import compose, initialize_config_module

@@ -144,9 +144,18 @@ def sweep_name(jobs: list[list[str]], factors: dict[str, list[str]], task: list[
     return f"{label}-{digest}"
 
 
+def same_jobs(jobs: list[list[str]]) -> list[list[str]]:
+    """The identity of a sweep: its jobs in order, each job's overrides sorted.
+
+    The order of the jobs matters (job ``n`` must mean the same run when resumed); the order of
+    the fixed overrides on the command line does not.
+    """
+    return [sorted(job) for job in jobs]
+
+
 def jobs_digest(jobs: list[list[str]]) -> str:
-    """A short hash of the ordered job list: the identity of a sweep."""
-    return hashlib.sha256(json.dumps(jobs).encode()).hexdigest()[:10]
+    """A short hash of :func:`same_jobs`: the sweep's folder name."""
+    return hashlib.sha256(json.dumps(same_jobs(jobs)).encode()).hexdigest()[:10]
 
 
 def open_sweep(plan: SweepPlan) -> list[int]:
@@ -157,7 +166,7 @@ def open_sweep(plan: SweepPlan) -> list[int]:
     folder, record = plan.folder, plan.to_json()
     if (folder / PLAN).is_file():
         recorded = json.loads((folder / PLAN).read_text())
-        if recorded["jobs"] != record["jobs"]:
+        if same_jobs([j["overrides"] for j in recorded["jobs"]]) != same_jobs(plan.jobs):
             raise ConfigError(
                 f"hydra.sweep.dir={str(folder)!r} holds a different sweep "
                 f"({recorded['command']!r}); allowed: a new folder, or the same sweep to resume it"
@@ -190,7 +199,8 @@ def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
     )
     if to_run:
         start_session(plan, to_run)
-        sys.argv = ["strikesim", *args, f"hydra.sweep.dir={folder}"]
+        explicit = any(_key(a) == "hydra.sweep.dir" for a in args)
+        sys.argv = ["strikesim", *args, *([] if explicit else [f"hydra.sweep.dir={folder}"])]
         launch()
     return finish_sweep(folder)
 
