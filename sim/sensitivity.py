@@ -1,10 +1,11 @@
 """``strikesim sensitivity``: which uncertain parameters drive the turnout (Sobol or Morris, SALib).
 
-A preset in ``conf/sensitivity/`` (or any YAML file of the same shape) names the parameters and
-their ranges. SALib draws the sample points; each point is one job of a sweep folder under
-``results/sensitivity/`` — run in parallel with joblib, published atomically, skipped when
-finished and retried when failed, exactly as ``strikesim -m`` jobs are (:mod:`strikesim.sweep`) —
-and SALib computes the indices with bootstrap confidence intervals from the marchers.
+A preset in ``conf/_sensitivity/`` (plain YAML, not a Hydra config group: hence the underscore)
+or any YAML file of the same shape names the parameters and their ranges. SALib draws the sample
+points; each point is one job of a sweep folder under ``results/sensitivity/``, run in parallel
+with joblib, published atomically, skipped when finished and retried when failed, exactly as
+``strikesim -m`` jobs are (:mod:`strikesim.sweep`). SALib then computes the indices, with
+bootstrap confidence intervals, from the marchers.
 
 Every point runs with the same ``seed`` (common random numbers): the model is then a deterministic
 function of the parameters, so the indices measure the parameters, not the seed's noise.
@@ -41,7 +42,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="strikesim sensitivity",
         description="Sobol or Morris sensitivity indices of the marchers for named parameters "
-        "with ranges (a preset in conf/sensitivity/ or a YAML file); parallel and resumable.",
+        "with ranges (a preset in conf/_sensitivity/ or a YAML file); parallel and resumable.",
     )
     parser.add_argument("spec", nargs="?", default="calls_and_cold", help="preset name or YAML")
     parser.add_argument("overrides", nargs="*", help="config overrides for every run (KEY=VALUE)")
@@ -93,7 +94,7 @@ def load_spec(
     """The preset (or file), with command-line choices applied on top."""
     path = Path(name)
     if not path.suffix:
-        presets = files("strikesim.conf") / "sensitivity"
+        presets = files("strikesim.conf") / "_sensitivity"
         available = sorted(p.name.removesuffix(".yaml") for p in presets.iterdir())
         if f"{name}.yaml" not in {p.name for p in presets.iterdir()}:
             raise ConfigError(f"sensitivity preset {name!r} is unknown; allowed: {available}")
