@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.dataset as ds
 from omegaconf import OmegaConf
 from scipy import stats
 
@@ -50,7 +51,7 @@ def main(argv: list[str]) -> int:
         "--out", type=Path, help="output folder (default: <first sweep>/comparison)"
     )
     parser.add_argument(
-        "--curves", type=int, default=50, metavar="N", help="time series read per level (50)"
+        "--curves", type=int, default=200, metavar="N", help="time series read per level (200)"
     )
     args = parser.parse_args(argv)
     try:
@@ -242,19 +243,26 @@ def bootstrap_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float]:
 
 
 def campaign_curves(jobs: pd.DataFrame, by: list[str], per_level: int) -> pd.DataFrame:
-    """Mean projected marchers per campaign day and level, from at most ``per_level`` jobs each."""
-    sample = jobs.groupby(by, observed=True, sort=True).head(per_level)
+    """Mean projected marchers per campaign day and level, from at most ``per_level`` jobs each.
+
+    The mean over jobs of each job's daily total is the level's daily total over all its rows
+    divided by its number of jobs, so each level's files are read in one pyarrow scan that keeps
+    only the rows and columns the curve needs.
+    """
+    wanted = (ds.field("phase") == "campaign") & (ds.field("form") == "projected_marching")
     curves = []
-    for _, job in sample.iterrows():
-        series = pd.read_parquet(
-            Path(job["folder"]) / results.TIMESERIES,
-            columns=["day", "phase", "form", "people"],
-            filters=[("phase", "==", "campaign"), ("form", "==", "projected_marching")],
+    for level, group in jobs.groupby(by, observed=True, sort=True):
+        sample = group.head(per_level)
+        paths = [str(Path(f) / results.TIMESERIES) for f in sample["folder"]]
+        rows = ds.dataset(paths, format="parquet").to_table(["day", "people"], filter=wanted)
+        per_day = rows.to_pandas().groupby("day", as_index=False)["people"].sum()
+        values = level if isinstance(level, tuple) else (level,)
+        curves.append(
+            per_day.assign(
+                people=per_day["people"] / len(sample), **dict(zip(by, values, strict=True))
+            )
         )
-        per_day = series.groupby("day", as_index=False)["people"].sum()
-        curves.append(per_day.assign(**{k: job[k] for k in by}))
-    frame = pd.concat(curves, ignore_index=True)
-    return frame.groupby([*by, "day"], observed=True, sort=True)["people"].mean().reset_index()
+    return pd.concat(curves, ignore_index=True)
 
 
 def write_outputs(
