@@ -381,13 +381,18 @@ def job_table(folder: Path) -> pd.DataFrame:
                 "job": num,
                 "status": status,
                 **{k: values[k] for k in plan["factors"]},
-                "marchers": record.get("marchers") if status == "done" else None,
+                "marchers": _marchers(folder / str(num), record) if status == "done" else None,
                 "elapsed_s": record.get("elapsed_s"),
                 "error": record.get("error", "") if status == "failed" else "",
                 "overrides": " ".join(job["overrides"]),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _marchers(job: Path, record: dict[str, Any]) -> int:
+    """From the job's record, or its summary if it was killed before recording it."""
+    return record["marchers"] if "marchers" in record else results.read_summary(job)["marchers"]
 
 
 def write_index(folder: Path) -> pd.DataFrame:
