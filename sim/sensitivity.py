@@ -52,6 +52,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (1000)")
     parser.add_argument("--out", type=Path, help="folder (default: results/sensitivity/<name>-...)")
     args = parser.parse_args(argv)
+    if "=" in args.spec:  # no preset named, only overrides: the default preset
+        args.spec, args.overrides = parser.get_default("spec"), [args.spec, *args.overrides]
     try:
         spec = load_spec(args.spec, args.method, args.samples, args.overrides)
         problem = check_problem(spec)
