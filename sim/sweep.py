@@ -201,7 +201,11 @@ def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
         start_session(plan, to_run)
         explicit = any(_key(a) == "hydra.sweep.dir" for a in args)
         sys.argv = ["strikesim", *args, *([] if explicit else [f"hydra.sweep.dir={folder}"])]
-        launch()
+        try:
+            launch()
+        except SystemExit as exc:  # Hydra gave up (a worker died, a launcher error): keep the index
+            finish_sweep(folder)
+            return exc.code if isinstance(exc.code, int) and exc.code else EXIT_JOBS_FAILED
     return finish_sweep(folder)
 
 
@@ -271,6 +275,7 @@ def execute_job(
         save_run(result, staging)
         _publish(staging, final)
     except Exception as exc:
+        shutil.rmtree(staging, ignore_errors=True)  # staging holds only running or killed jobs
         error = _one_line(exc)
         write_status(folder, {**record, "status": "failed", "error": error, **_elapsed(start)})
         print(
@@ -397,7 +402,7 @@ def _marchers(job: Path, record: dict[str, Any]) -> int:
 
 def write_index(folder: Path) -> pd.DataFrame:
     """Rebuild ``index.csv`` from the plan, the finished folders and the per-job records."""
-    index = job_table(folder)
+    index = job_table(folder).astype({"marchers": "Int64"})
     results.atomic_write(folder / INDEX, lambda tmp: index.to_csv(tmp, index=False))
     for leftover in (folder / SESSION, folder / STAGING):
         if leftover.is_file():

@@ -133,6 +133,7 @@ def test_a_failing_job_is_reported_at_once_the_others_go_on_and_a_rerun_retries_
     assert "1 of 2 jobs failed" in proc.stdout
     folder = sweep_folder(tmp_path)
     assert [j.name for j in job_folders(folder)] == ["1"]  # no folder for the failed job
+    assert not (folder / ".staging").exists()
     index = pd.read_csv(folder / "index.csv", keep_default_na=False)
     assert list(index["status"]) == ["failed", "done"]
     assert "not a readable graphml file" in index.loc[0, "error"]
