@@ -21,6 +21,7 @@ from hydra import compose, initialize_config_module
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
@@ -32,7 +33,10 @@ EXIT_BAD_INPUT = 2
 MAX_CHECKED_VALUES = 50
 
 # name -> (module, function); the function takes the remaining argv and returns an exit code
-SUBCOMMANDS: dict[str, tuple[str, str]] = {}
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "compare": ("strikesim.compare", "main"),
+    "sensitivity": ("strikesim.sensitivity", "main"),
+}
 
 register_schema()
 
@@ -144,11 +148,15 @@ def preflight(argv: Sequence[str]) -> None:
 
 
 @hydra.main(config_path="pkg://strikesim.conf", config_name="config", version_base="1.3")
-def hydra_app(cfg: DictConfig) -> float:
-    """One Hydra job: simulate, write the run folder, print the report."""
+def hydra_app(cfg: DictConfig) -> float | None:
+    """One Hydra job: simulate, write the run folder, print the report (a sweep's job: sweep.py)."""
     from strikesim.run import report, save_run, simulate
 
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at DEBUG
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        from strikesim.sweep import run_job
+
+        return run_job(cfg)
     folder = Path(HydraConfig.get().runtime.output_dir)
     try:
         result = simulate(to_config(cfg))
@@ -200,6 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
+    from strikesim import sweep
+
+    if sweep.is_multirun(args):  # our runner: resumable folder, failures reported as they happen
+        return sweep.run_sweep(args, hydra_app)
     if not any(a.startswith("--") for a in args):  # --cfg, --info etc. are Hydra's own business
         try:
             preflight(args)

@@ -1,0 +1,316 @@
+"""``strikesim compare``: what a sweep says, per factor level, in people — with paired differences.
+
+Reads each finished job's ``summary.json`` (small) for the tables, and the time series of at most
+``--curves`` jobs per level for the campaign curves, so a sweep of 10,000 jobs compares in seconds
+without holding every time series. Jobs are read from their own folders, never from one shared
+database, so a sweep still running can be compared (its finished jobs).
+
+Paired differences: a level is compared with the reference level job by job, pairing jobs that
+share the seed and every other factor. Because every random stream derives from the seed
+(common random numbers), the pairs differ only by the factor, and the bootstrap CI of their mean
+difference is far narrower than that of a difference between independent runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+from omegaconf import OmegaConf
+from scipy import stats
+
+from strikesim import results
+from strikesim.config import ConfigError
+from strikesim.sweep import read_plan
+
+BOOTSTRAP_RESAMPLES = 2000
+CONFIDENCE = 0.95
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="strikesim compare",
+        description="Compare the jobs of one or more sweeps by factor level: marchers in people, "
+        "P(marchers >= target), paired differences with bootstrap CIs, plots.",
+    )
+    parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (results/sweeps/...)")
+    parser.add_argument("--by", nargs="+", metavar="KEY", help="factors (default: all but seed)")
+    parser.add_argument(
+        "--target", type=float, help="marchers to reach, in people (default: each run's observed)"
+    )
+    parser.add_argument(
+        "--reference", nargs="+", default=[], metavar="KEY=VALUE", help="reference level per factor"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default: <first sweep>/comparison)"
+    )
+    parser.add_argument(
+        "--curves", type=int, default=200, metavar="N", help="time series read per level (200)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        jobs, factors = load_jobs(args.sweeps)
+        by = choose_factors(args.by, factors, args.sweeps)
+        references = parse_references(args.reference, jobs, by)
+        table = level_table(jobs, by, args.target)
+        differences = paired_differences(jobs, by, factors, references)
+    except ConfigError as exc:
+        print(f"strikesim: config error: {exc}", file=sys.stderr)
+        return 2
+    out = args.out or args.sweeps[0] / "comparison"
+    write_outputs(out, jobs, by, table, differences, args.curves)
+    print(format_report(jobs, table, differences, out))
+    return 0
+
+
+def load_jobs(folders: Sequence[Path]) -> tuple[pd.DataFrame, list[str]]:
+    """One row per finished job: sweep, job, folder, factor values, seed, marchers, observed."""
+    plans = [(Path(f), read_plan(Path(f))) for f in folders]
+    factors = list(dict.fromkeys(k for _, p in plans for k in p["factors"] if k != "seed"))
+    rows = []
+    for folder, plan in plans:
+        defaults = _fixed_values(plan, factors)
+        for job in plan["jobs"]:
+            path = folder / str(job["job"])
+            if not results.is_finished(path):
+                continue
+            summary = json.loads((path / results.SUMMARY).read_text())
+            values = dict(o.split("=", 1) for o in job["overrides"])
+            rows.append(
+                {
+                    "sweep": folder.name,
+                    "job": job["job"],
+                    "folder": str(path),
+                    **{k: values.get(k, defaults.get(k)) for k in factors},
+                    "seed": summary["seed"],
+                    "marchers": summary["marchers"],
+                    "observed": summary["observed"]["marchers"],
+                }
+            )
+    if not rows:
+        raise ConfigError(
+            f"no finished jobs in {', '.join(map(str, folders))}; allowed: a sweep with at least "
+            "one job done (see its index.csv)"
+        )
+    jobs = pd.DataFrame(rows)
+    for key in factors:
+        jobs[key] = _as_levels(jobs[key])
+    return jobs, factors
+
+
+def _fixed_values(plan: dict, factors: list[str]) -> dict[str, str | None]:
+    """Values of factors this sweep does not vary: from its fixed overrides, else its config."""
+    fixed = {o.split("=", 1)[0] for o in plan["fixed"]}
+    missing = [k for k in factors if k not in plan["factors"] and k not in fixed]
+    if not missing:
+        return {}
+    from hydra import compose, initialize_config_module
+
+    from strikesim.cli import CONFIG_MODULE
+
+    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+        cfg = compose("config", plan["fixed"], return_hydra_config=True)
+    choices = cfg.hydra.runtime.choices
+    return {k: str(choices[k]) if k in choices else str(OmegaConf.select(cfg, k)) for k in missing}
+
+
+def _as_levels(values: pd.Series) -> pd.Series:
+    """Numbers where every value is one (sorted numerically), else labels in order of appearance."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all():
+        return numbers
+    return pd.Categorical(values, categories=list(dict.fromkeys(values)), ordered=True)
+
+
+def choose_factors(by: list[str] | None, factors: list[str], folders: Sequence[Path]) -> list[str]:
+    swept = ", ".join([*factors, "seed"])
+    if by is None:
+        if not factors:
+            raise ConfigError(
+                f"{', '.join(map(str, folders))} varies no factor besides seed; allowed: a sweep "
+                "over at least one other key"
+            )
+        return factors
+    for key in by:
+        if key not in factors:
+            raise ConfigError(
+                f"--by {key!r} is not a factor of {', '.join(map(str, folders))}; allowed: "
+                f"{', '.join(factors) or '(none)'} (swept: {swept})"
+            )
+    return list(dict.fromkeys(by))
+
+
+def parse_references(items: list[str], jobs: pd.DataFrame, by: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` -> the reference level of each factor (default: its first level)."""
+    references: dict[str, object] = {k: _levels(jobs[k])[0] for k in by}
+    for item in items:
+        key, _, text = item.partition("=")
+        if key not in by:
+            raise ConfigError(f"--reference {item!r}: {key!r} is not compared; allowed: {by}")
+        levels = _levels(jobs[key])
+        match = [v for v in levels if str(v) == text or _same_number(v, text)]
+        if not match:
+            raise ConfigError(
+                f"--reference {item!r} is not a level; allowed: {', '.join(map(str, levels))}"
+            )
+        references[key] = match[0]
+    return references
+
+
+def _same_number(level: object, text: str) -> bool:
+    try:
+        return float(level) == float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _levels(column: pd.Series) -> list:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [c for c in column.cat.categories if (column == c).any()]
+    return sorted(column.unique())
+
+
+def level_table(jobs: pd.DataFrame, by: list[str], target: float | None) -> pd.DataFrame:
+    """Per level: runs, mean, median, 5% and 95% quantiles of marchers, P(marchers >= target)."""
+    frame = jobs.assign(target=jobs["observed"] if target is None else target)
+    frame = frame.assign(reached=frame["marchers"] >= frame["target"])
+    grouped = frame.groupby(by, observed=True, sort=True)
+    marchers = grouped["marchers"]
+    return pd.DataFrame(
+        {
+            "runs": marchers.size(),
+            "mean": marchers.mean(),
+            "median": marchers.median(),
+            "q05": marchers.quantile(0.05),
+            "q95": marchers.quantile(0.95),
+            "target": grouped["target"].mean(),
+            "p_reach_target": grouped["reached"].mean(),
+        }
+    ).reset_index()
+
+
+def paired_differences(
+    jobs: pd.DataFrame, by: list[str], factors: list[str], references: dict[str, object]
+) -> pd.DataFrame:
+    """Each level minus the reference level, pairing jobs with the same seed and other factors."""
+    rows = []
+    for key in by:
+        pair_on = [k for k in factors if k != key] + ["seed"]
+        unique = jobs.drop_duplicates([*pair_on, key])
+        ref = unique[unique[key] == references[key]]
+        for level in _levels(jobs[key]):
+            if level == references[key]:
+                continue
+            pairs = unique[unique[key] == level].merge(ref, on=pair_on, suffixes=("", "_ref"))
+            diff = (pairs["marchers"] - pairs["marchers_ref"]).to_numpy(float)
+            low, high = bootstrap_ci(diff)
+            rows.append(
+                {
+                    "factor": key,
+                    "level": str(level),
+                    "reference": str(references[key]),
+                    "pairs": len(diff),
+                    "mean_difference": diff.mean() if len(diff) else np.nan,
+                    "sd_difference": diff.std(ddof=1) if len(diff) > 1 else np.nan,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def bootstrap_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean (seeded, so a comparison is reproducible)."""
+    if len(values) < 2:
+        return np.nan, np.nan
+    if np.all(values == values[0]):
+        return float(values[0]), float(values[0])
+    ci = stats.bootstrap(
+        (values,),
+        np.mean,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
+    return float(ci.low), float(ci.high)
+
+
+def campaign_curves(jobs: pd.DataFrame, by: list[str], per_level: int) -> pd.DataFrame:
+    """Mean projected marchers per campaign day and level, from at most ``per_level`` jobs each.
+
+    The mean over jobs of each job's daily total is the level's daily total over all its rows
+    divided by its number of jobs, so each level's files are read in one pyarrow scan that keeps
+    only the rows and columns the curve needs.
+    """
+    wanted = (ds.field("phase") == "campaign") & (ds.field("form") == "projected_marching")
+    curves = []
+    for level, group in jobs.groupby(by, observed=True, sort=True):
+        sample = group.head(per_level)
+        paths = [str(Path(f) / results.TIMESERIES) for f in sample["folder"]]
+        rows = ds.dataset(paths, format="parquet").to_table(["day", "people"], filter=wanted)
+        per_day = rows.to_pandas().groupby("day", as_index=False)["people"].sum()
+        values = level if isinstance(level, tuple) else (level,)
+        curves.append(
+            per_day.assign(
+                people=per_day["people"] / len(sample), **dict(zip(by, values, strict=True))
+            )
+        )
+    return pd.concat(curves, ignore_index=True)
+
+
+def write_outputs(
+    out: Path,
+    jobs: pd.DataFrame,
+    by: list[str],
+    table: pd.DataFrame,
+    differences: pd.DataFrame,
+    per_level: int,
+) -> None:
+    from strikesim.compare_plots import plot_curves, plot_distribution, plot_heatmap
+
+    for name, frame in (("comparison", table), ("differences", differences)):
+        results.atomic_write(out / f"{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
+        results.write_parquet(out / f"{name}.parquet", frame)
+    plot_distribution(jobs, by, out / "distribution.png")
+    if len(by) >= 2:
+        plot_heatmap(table, by[:2], out / "heatmap.png")
+    if per_level > 0:
+        plot_curves(campaign_curves(jobs, by, per_level), by, out / "curves.png")
+
+
+def format_report(
+    jobs: pd.DataFrame, table: pd.DataFrame, differences: pd.DataFrame, out: Path
+) -> str:
+    sweeps = ", ".join(jobs["sweep"].unique())
+    shown = table.rename(
+        columns={"q05": "5%", "q95": "95%", "p_reach_target": "P(>=target)"}
+    ).to_string(
+        index=False,
+        formatters={
+            c: "{:,.0f}".format for c in ("mean", "median", "q05", "q95", "5%", "95%", "target")
+        }
+        | {"P(>=target)": "{:.2f}".format},
+    )
+    lines = [f"{len(jobs):,} finished jobs of {sweeps}; marchers in people", shown]
+    if not differences.empty:
+        diffs = differences.assign(
+            ci=[
+                f"[{lo:,.0f}, {hi:,.0f}]"
+                for lo, hi in zip(differences.ci_low, differences.ci_high, strict=True)
+            ]
+        )
+        lines += [
+            f"\npaired differences (same seed and other factors; {CONFIDENCE:.0%} bootstrap CI)",
+            diffs[["factor", "level", "reference", "pairs", "mean_difference", "ci"]].to_string(
+                index=False, formatters={"mean_difference": "{:+,.0f}".format}
+            ),
+        ]
+    lines.append(f"\nwritten: {out}/ (comparison.csv/.parquet, differences.csv/.parquet, plots)")
+    return "\n".join(lines)

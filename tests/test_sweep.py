@@ -1,0 +1,200 @@
+"""Sweeps end to end: folders, index, resume after SIGKILL, failures reported as they happen."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+import yaml
+
+from strikesim.cli import main
+from strikesim.config import ConfigError
+from strikesim.sweep import open_sweep, plan_sweep
+from tests.conftest import run_cli
+
+RUN_FILES = {"config.yaml", "summary.json", "timeseries.parquet", "turnout.png", ".hydra"}
+
+
+def sweep_folder(cwd: Path) -> Path:
+    (folder,) = (cwd / "results" / "sweeps").iterdir()
+    return folder
+
+
+def job_folders(folder: Path) -> list[Path]:
+    return sorted((p for p in folder.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+
+
+def assert_complete(job: Path) -> None:
+    """A visible job folder is a whole run folder: every file, no temp file."""
+    assert {p.name for p in job.iterdir()} == RUN_FILES, job
+
+
+def test_plan_expands_presets_like_hydra_and_names_the_folder_by_its_jobs() -> None:
+    plan = plan_sweep(["-m", "experiment=cold_snap", "coalition=broad"])
+    assert len(plan.jobs) == 2 * 2 * 6
+    assert list(plan.factors) == ["weather.temperature_f", "weather.indoor_refuge", "seed"]
+    assert plan.jobs[1] == [  # the preset's parameters first, then the command line, as Hydra
+        "weather.temperature_f=-20",
+        "weather.indoor_refuge=False",
+        "seed=1",
+        "experiment=cold_snap",
+        "coalition=broad",
+    ]
+    assert plan.folder.parent == Path("results/sweeps")
+    assert plan.folder.name.startswith("cold_snap-")
+    again = plan_sweep(["coalition=broad", "-m", "experiment=cold_snap"])
+    assert again.folder == plan.folder  # the same jobs in the same order: same folder, resumes
+    # the command line replaces a preset's values; a different sweep gets a different folder
+    mine = plan_sweep(["-m", "experiment=cold_snap", "seed=1,2", "weather.temperature_f=5"])
+    assert [job[:3] for job in mine.jobs] == [
+        ["weather.temperature_f=5", "weather.indoor_refuge=False", "seed=1"],
+        ["weather.temperature_f=5", "weather.indoor_refuge=False", "seed=2"],
+        ["weather.temperature_f=5", "weather.indoor_refuge=True", "seed=1"],
+        ["weather.temperature_f=5", "weather.indoor_refuge=True", "seed=2"],
+    ]
+    assert mine.folder != plan.folder
+    chosen = plan_sweep(["-m", "seed=1,2", "hydra.sweep.dir=elsewhere/x", "hydra/launcher=joblib"])
+    assert chosen.folder == Path("elsewhere/x") and chosen.jobs == [["seed=1"], ["seed=2"]]
+
+
+def test_a_folder_holding_another_sweep_or_other_files_is_refused(tmp_path: Path) -> None:
+    first = plan_sweep(["-m", "seed=1,2", f"hydra.sweep.dir={tmp_path / 's'}"])
+    open_sweep(first)
+    before = (tmp_path / "s" / "sweep.json").read_text()
+    other = plan_sweep(["-m", "seed=1,3", f"hydra.sweep.dir={tmp_path / 's'}"])
+    with pytest.raises(ConfigError, match="holds a different sweep"):
+        open_sweep(other)
+    assert (tmp_path / "s" / "sweep.json").read_text() == before
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="is not a strikesim sweep"):
+        open_sweep(plan_sweep(["-m", "seed=1,2", f"hydra.sweep.dir={tmp_path / 'x'}"]))
+    assert [p.name for p in (tmp_path / "x").iterdir()] == ["notes.txt"]
+
+
+def test_joblib_sweep_writes_complete_job_folders_and_an_index(tmp_path: Path) -> None:
+    args = ["-m", "population=classroom", "weather.temperature_f=-20,30", "seed=0,1"]
+    proc = run_cli([*args, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    folder = sweep_folder(tmp_path)
+    assert folder.name.startswith("temperature_f-seed-")
+    jobs = job_folders(folder)
+    assert [j.name for j in jobs] == ["0", "1", "2", "3"]
+    for job in jobs:
+        assert_complete(job)
+    index = pd.read_csv(folder / "index.csv")
+    assert list(index["status"]) == ["done"] * 4
+    assert list(index["weather.temperature_f"]) == [-20, -20, 30, 30]
+    for row in index.itertuples():
+        summary = json.loads((folder / str(row.job) / "summary.json").read_text())
+        assert row.marchers == summary["marchers"] and row.seed == summary["seed"]
+        hydra_overrides = yaml.safe_load((folder / str(row.job) / ".hydra/overrides.yaml").open())
+        assert row.overrides.split() == hydra_overrides  # our plan is Hydra's job list
+    assert proc.stdout.count(" done: ") == 4 and "left" in proc.stdout
+    assert not (folder / ".staging").exists()
+
+
+def run_combined(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """The command with stderr merged into stdout, to see the order lines appear in."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    return subprocess.run(
+        [sys.executable, "-m", "strikesim", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+def test_a_failing_job_is_reported_at_once_the_others_go_on_and_a_rerun_retries_it(
+    tmp_path: Path,
+) -> None:
+    good, bad = tmp_path / "good.graphml", tmp_path / "bad.graphml"
+    nx.write_graphml(nx.connected_watts_strogatz_graph(300, 6, 0.1, seed=1), good)
+    bad.write_text("<graphml>")
+    args = ["-m", "network=file", f"network.path={bad},{good}", "seed=0"]
+    proc = run_combined(args, tmp_path)
+    assert proc.returncode == 1, proc.stdout
+    lines = proc.stdout.splitlines()
+    failed = [i for i, line in enumerate(lines) if "job 0 failed" in line]
+    done = [i for i, line in enumerate(lines) if "job 1 done" in line]
+    assert failed and done and failed[0] < done[0]  # reported before the next job finished
+    assert "not a readable graphml file" in lines[failed[0]]
+    assert "1 of 2 jobs failed" in proc.stdout
+    folder = sweep_folder(tmp_path)
+    assert [j.name for j in job_folders(folder)] == ["1"]  # no folder for the failed job
+    assert not (folder / ".staging").exists()
+    index = pd.read_csv(folder / "index.csv", keep_default_na=False)
+    assert list(index["status"]) == ["failed", "done"]
+    assert "not a readable graphml file" in index.loc[0, "error"]
+
+    nx.write_graphml(nx.connected_watts_strogatz_graph(300, 6, 0.1, seed=2), bad)  # fix it
+    retry = run_combined(args, tmp_path)
+    assert retry.returncode == 0, retry.stdout
+    assert "2 jobs, 1 already finished, 1 to run" in retry.stdout
+    assert list(pd.read_csv(folder / "index.csv")["status"]) == ["done", "done"]
+
+
+def test_sigkill_mid_sweep_loses_nothing_finished_and_resume_completes_it(tmp_path: Path) -> None:
+    args = ["-m", "population=classroom", "seed=range(0,6)"]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "strikesim", *args],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    sweeps = tmp_path / "results" / "sweeps"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if sweeps.exists() and any(sweeps.iterdir()) and job_folders(sweep_folder(tmp_path)):
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    folder = sweep_folder(tmp_path)
+    finished = job_folders(folder)
+    assert 1 <= len(finished) < 6, "the sweep should have been killed mid-way"
+    for job in finished:
+        assert_complete(job)
+    mtimes = {j.name: (j / "summary.json").stat().st_mtime_ns for j in finished}
+
+    resumed = run_cli(args, tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"6 jobs, {len(finished)} already finished, {6 - len(finished)} to run" in (
+        resumed.stdout
+    )
+    jobs = job_folders(folder)
+    assert len(jobs) == 6
+    for job in jobs:
+        assert_complete(job)
+    assert {n: (folder / n / "summary.json").stat().st_mtime_ns for n in mtimes} == mtimes
+    assert list(pd.read_csv(folder / "index.csv")["status"]) == ["done"] * 6
+    assert not (folder / ".staging").exists()
+
+
+def test_bad_sweep_input_exits_2_with_one_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for args in (
+        ["-m", "seed=0,1", "weather.tempf=3"],  # an unknown key
+        ["-m", "experiment=cold_snap", "weather.temperature_f=-20,-200"],  # out of range
+    ):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("strikesim: config error: "), err
+    assert "weather.temperature_f=-200" in err
+    assert not (tmp_path / "results").exists()
