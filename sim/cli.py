@@ -184,8 +184,8 @@ subcommands:
 config groups (choose with GROUP=NAME):
 {groups}
 
-config keys (override with KEY=VALUE):
-{schema_help()}
+config keys (override with KEY=VALUE; values of the default run shown):
+{schema_help(compose_config([]))}
 
 Hydra's own options: strikesim --hydra-help"""
 

@@ -13,7 +13,7 @@ the YAML files under ``conf/`` (and the data files in ``strikesim.scenarios``).
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -303,8 +303,9 @@ def validate(cfg: StrikeConfig) -> StrikeConfig:
     return cfg
 
 
-def schema_help() -> str:
-    """Every config key with its default, allowed values, unit and meaning (for ``--help``)."""
+def schema_help(values: StrikeConfig | None = None) -> str:
+    """Every config key with its value in ``values`` (default: the schema's), allowed values,
+    unit and meaning (for ``--help``)."""
     lines: list[str] = []
 
     def walk(obj: Any, prefix: str) -> None:
@@ -317,8 +318,7 @@ def schema_help() -> str:
             allowed = ""
             if meta.get("choices") or meta.get("low") is not None or meta.get("high") is not None:
                 allowed = f"  [{_describe_allowed(meta)}]"
-            default = f.default if f.default is not MISSING else value
-            lines.append(f"  {prefix}{f.name} = {default!r}{allowed}  {meta.get('help', '')}")
+            lines.append(f"  {prefix}{f.name} = {value!r}{allowed}  {meta.get('help', '')}")
 
-    walk(StrikeConfig(), "")
+    walk(values if values is not None else StrikeConfig(), "")
     return "\n".join(lines)

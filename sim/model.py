@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 
 from strikesim import rule, scenarios
-from strikesim.agents import FaithGroup, LaborFederation, Resident, Student, Union, Worker
+from strikesim.agents import (
+    FaithGroup,
+    Individual,
+    LaborFederation,
+    Resident,
+    Student,
+    Union,
+    Worker,
+)
 from strikesim.agents.organizations import Organization
 from strikesim.config import StrikeConfig, validate
 from strikesim.graph_input import from_networkx, load_graph_file
@@ -83,7 +91,7 @@ class StrikeModel(mesa.Model):
         self.marching = np.zeros(pop.size, dtype=bool)
         self.day = 0
         self._records: list[tuple[int, str, str, str, float]] = []
-        self._create_individuals()
+        self._individuals_created = False
         self._record_campaign_day()
 
     # --- construction -------------------------------------------------------------------------
@@ -91,20 +99,15 @@ class StrikeModel(mesa.Model):
     def _build_city(config: StrikeConfig, graph: nx.Graph | None) -> tuple[Population, Network]:
         net_cfg, pop_cfg = config.network, config.population
         rng = stream(config.seed, "population")
-        sizes = {
-            "workplace_size": net_cfg.workplace_size,
-            "class_size": net_cfg.class_size,
-            "congregation_size": net_cfg.congregation_size,
-        }
         if graph is None and net_cfg.source == "generated":
-            pop = build_population(pop_cfg, rng, **sizes)
+            pop = build_population(pop_cfg, net_cfg, rng)
             return pop, build_network(pop, net_cfg, stream(config.seed, "network"))
         network, attrs = from_networkx(graph) if graph is not None else load_graph_file(net_cfg)
         pop = complete_population(
             rng,
             attrs.kind,
             pop_cfg,
-            **sizes,
+            net_cfg,
             sector=attrs.sector,
             union=attrs.union,
             immigrant=attrs.immigrant,
@@ -184,9 +187,31 @@ class StrikeModel(mesa.Model):
         return cost
 
     def _create_individuals(self) -> None:
+        """Create one Mesa agent per person, once, on first use (see :attr:`agents`)."""
+        if self._individuals_created:
+            return
+        self._individuals_created = True
         classes = {WORKER: Worker, K12: Student, UNIVERSITY: Student, RESIDENT: Resident}
         for i, kind in enumerate(self.population.kind.tolist()):
             classes[kind](self, i)
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """All agents. People become Mesa agents on first access, not at construction.
+
+        Why: creating a Mesa agent costs ~10 µs, i.e. ~5 s for the city and ~40 s for the metro,
+        while the vectorized kernel never needs them. Anything that asks for agents — this
+        property, :attr:`agents_by_type`, a DataCollector, :meth:`step_per_agent`, the demo —
+        gets every person.
+        """
+        self._create_individuals()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        """Agents grouped by class (people created on first access, as for :attr:`agents`)."""
+        self._create_individuals()
+        return super().agents_by_type
 
     # --- dynamics -----------------------------------------------------------------------------
     @property
@@ -223,11 +248,10 @@ class StrikeModel(mesa.Model):
             return
         day, momentum = self.day + 1, self.momentum
         yesterday = self.committed.tolist()
-        decisions = self.agents_by_type  # every person class; organizations do not decide
         today = list(yesterday)
-        for cls in (Worker, Student, Resident):
-            if cls in decisions:
-                for agent in decisions[cls]:
+        for cls, agents in self.agents_by_type.items():
+            if issubclass(cls, Individual):  # organizations call; they do not decide
+                for agent in agents:
                     today[agent.index] = agent.decide(yesterday, day, momentum)
         self.committed = np.array(today, dtype=bool)
         self.day = day
@@ -275,8 +299,11 @@ class StrikeModel(mesa.Model):
         (and through it every agent) alive for the life of the process; without this, 50 runs in one
         process would keep 50 cities in memory. The arrays and results stay readable.
         """
-        self.remove_all_agents()
-        mesa.Agent._ids.pop(self, None)
+        if self._individuals_created:
+            self.remove_all_agents()
+        ids = getattr(mesa.Agent, "_ids", None)  # Mesa 3.3; Mesa 3.5 counts ids on the model
+        if ids is not None:
+            ids.pop(self, None)
 
     # --- outputs ------------------------------------------------------------------------------
     def timeseries(self) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from strikesim import scenarios
-from strikesim.config import PopulationConfig
+from strikesim.config import NetworkConfig, PopulationConfig
 
 KINDS = ("worker", "k12", "university", "resident")
 WORKER, K12, UNIVERSITY, RESIDENT = range(len(KINDS))
@@ -130,34 +130,21 @@ def draw_faith(
 
 
 def build_population(
-    cfg: PopulationConfig,
-    rng: np.random.Generator,
-    *,
-    workplace_size: float,
-    class_size: float,
-    congregation_size: float,
+    cfg: PopulationConfig, groups: NetworkConfig, rng: np.random.Generator
 ) -> Population:
-    """Draw the synthetic city: ``cfg.size / cfg.scale`` agents with the configured shares."""
-    n = cfg.size // cfg.scale
-    kind = draw_kinds(rng, n, cfg)
-    return complete_population(
-        rng,
-        kind,
-        cfg,
-        workplace_size=workplace_size,
-        class_size=class_size,
-        congregation_size=congregation_size,
-    )
+    """Draw the synthetic city: ``cfg.size / cfg.scale`` agents with the configured shares.
+
+    ``groups`` supplies the mean sizes of workplaces, classes and congregations.
+    """
+    return complete_population(rng, draw_kinds(rng, cfg.size // cfg.scale, cfg), cfg, groups)
 
 
 def complete_population(
     rng: np.random.Generator,
     kind: np.ndarray,
     cfg: PopulationConfig,
+    groups: NetworkConfig,
     *,
-    workplace_size: float,
-    class_size: float,
-    congregation_size: float,
     sector: np.ndarray | None = None,
     union: np.ndarray | None = None,
     immigrant: np.ndarray | None = None,
@@ -170,13 +157,13 @@ def complete_population(
     workplace = np.full(n, NONE, np.int32)
     offset = 0
     for s in np.unique(sector[sector >= 0]):  # workplaces never span sectors
-        ids = _grouped(rng, sector == s, workplace_size, n)
+        ids = _grouped(rng, sector == s, groups.workplace_size, n)
         workplace[ids >= 0] = ids[ids >= 0] + offset
         offset = int(workplace.max()) + 1
-    k12 = _grouped(rng, kind == K12, class_size, n)
-    university = _grouped(rng, kind == UNIVERSITY, class_size, n)
+    k12 = _grouped(rng, kind == K12, groups.class_size, n)
+    university = _grouped(rng, kind == UNIVERSITY, groups.class_size, n)
     school_class = np.where(university >= 0, university + k12.max() + 1, k12).astype(np.int32)
-    congregation, faith_org = draw_faith(rng, n, cfg, congregation_size)
+    congregation, faith_org = draw_faith(rng, n, cfg, groups.congregation_size)
     return Population(
         kind=kind.astype(np.int8),
         sector=sector,

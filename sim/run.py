@@ -85,6 +85,7 @@ def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
         "scale": config.population.scale,
         **totals,
         "observed": observed,
+        "observed_unscaled": sc.observed_marchers,
         "ratio_to_observed": totals["marchers"] / observed["marchers"]
         if observed["marchers"]
         else None,
@@ -117,8 +118,15 @@ def report(summary: dict[str, Any], folder: Path | None = None) -> str:
     """A few lines for the terminal: the strike day in people, against the record."""
     obs = summary["observed"]
     scaled = summary["people"] != obs["scaled_from_population"]
-    per_capita = f", per capita of {obs['scaled_from_population']:,}" if scaled else ""
     verdict = "inside" if summary["in_observed_range"] else "OUTSIDE"
+    expected = f"observed ~{obs['marchers']:,}"
+    published = "published"
+    if scaled:  # a sample of the city, or a population of another size: compare per capita
+        expected = (
+            f"observed ~{summary['observed_unscaled']:,} in {obs['scaled_from_population']:,} "
+            f"people = ~{obs['marchers']:,} per capita here"
+        )
+        published = "per-capita"
     ratio = summary["ratio_to_observed"]
     s = summary
     walkouts = s["k12_walkouts"] + s["university_walkouts"]
@@ -126,8 +134,8 @@ def report(summary: dict[str, Any], folder: Path | None = None) -> str:
         f"{s['scenario']} ({s['date']}; {s['weather']}; coalition {s['coalition']}, "
         f"{len(s['endorsers'])} endorsers), seed {s['seed']}",
         f"  Marchers on the strike day: {s['marchers']:>9,} people  "
-        f"(observed ~{obs['marchers']:,}{per_capita}: {ratio:.2f}x; {verdict} the "
-        f"published {obs['low']:,}-{obs['high']:,})",
+        f"({expected}: {ratio:.2f}x; {verdict} the {published} range "
+        f"{obs['low']:,}-{obs['high']:,})",
         f"  Strikers from work:         {s['striking_workers']:>9,} people  "
         f"({s['striking_union_members']:,} of them union members)",
         f"  School walkouts:            {walkouts:>9,} people  "

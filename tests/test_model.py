@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mesa
 import networkx as nx
 import numpy as np
 import pytest
@@ -148,3 +149,23 @@ def test_supplied_graph_without_types_runs_as_residents(make_config) -> None:
         model.committed.sum()
         >= model.timeseries().query("day == 0 and form == 'committed'")["people"].sum()
     )
+
+
+def test_mesa_datacollector_sees_the_array_state(make_config) -> None:
+    model = StrikeModel(make_config(*LIVELY))
+    collector = mesa.DataCollector(
+        model_reporters={"committed": lambda m: int(m.committed.sum())},
+        # organizations have no "committed": Mesa 3.5 raises on a missing attribute name
+        agent_reporters={"committed": lambda a: getattr(a, "committed", None)},
+        agenttype_reporters={Worker: {"threshold": "threshold"}},
+    )
+    while model.running:
+        collector.collect(model)
+        model.step()
+    per_day = collector.get_model_vars_dataframe()["committed"].tolist()
+    assert per_day == sorted(per_day) and per_day[-1] > per_day[0]
+    agents = collector.get_agent_vars_dataframe()
+    last = agents.xs(agents.index.get_level_values(0).max(), level=0)
+    assert int(last["committed"].fillna(False).sum()) == per_day[-1]
+    workers = collector.get_agenttype_vars_dataframe(Worker)
+    assert len(workers) == len(per_day) * len(model.agents_by_type[Worker])

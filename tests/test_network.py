@@ -51,13 +51,7 @@ def city_network():
     from strikesim.cli import compose_config
 
     cfg = compose_config(["population=small"])
-    pop = build_population(
-        cfg.population,
-        stream(0, "population"),
-        workplace_size=20,
-        class_size=25,
-        congregation_size=150,
-    )
+    pop = build_population(cfg.population, cfg.network, stream(0, "population"))
     return cfg, pop, build_network(pop, cfg.network, stream(0, "network"))
 
 
@@ -69,7 +63,7 @@ def test_adjacency_is_symmetric_integer_weighted_without_self_ties(city_network)
     assert np.all(a.diagonal() == 0)
     assert np.all(a.data == np.round(a.data)) and a.data.min() >= 1
     mean_contacts = a.nnz / pop.size
-    assert 12 < mean_contacts < 30  # about 20 contacts each (conf/network/multiplex.yaml)
+    assert 12 < mean_contacts < 17  # about 14 contacts each (conf/network/multiplex.yaml)
 
 
 def test_layers_tie_the_right_people(city_network) -> None:

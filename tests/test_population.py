@@ -13,13 +13,7 @@ from strikesim.streams import stream
 @pytest.fixture
 def city(make_config):
     cfg = make_config("population.size=50000")
-    pop = build_population(
-        cfg.population,
-        stream(0, "population"),
-        workplace_size=20,
-        class_size=25,
-        congregation_size=150,
-    )
+    pop = build_population(cfg.population, cfg.network, stream(0, "population"))
     return cfg, pop
 
 
@@ -59,12 +53,6 @@ def test_immigrants_households_and_groups(city) -> None:
 
 def test_scale_makes_fewer_agents_reported_in_people(make_config) -> None:
     cfg = make_config("population.size=50000", "population.scale=10")
-    pop = build_population(
-        cfg.population,
-        stream(0, "population"),
-        workplace_size=20,
-        class_size=25,
-        congregation_size=150,
-    )
+    pop = build_population(cfg.population, cfg.network, stream(0, "population"))
     assert pop.size == 5_000
     assert pop.count(pop.kind == WORKER) == 10 * np.count_nonzero(pop.kind == WORKER)
