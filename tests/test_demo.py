@@ -19,9 +19,6 @@ from strikesim.demo.scene import (
     projected_city_marchers,
 )
 
-# Mesa 3.3's ComponentsView trips solara's hook linter; not ours to fix
-pytestmark = pytest.mark.filterwarnings("ignore:.*found despite early return:UserWarning")
-
 
 @pytest.fixture(scope="module")
 def ice_out() -> Settings:

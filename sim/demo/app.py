@@ -10,13 +10,17 @@ current settings; Step and Play/Pause are Mesa's own.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from typing import Any
 
 import solara
-from mesa.visualization import Slider, SolaraViz
-from mesa.visualization.solara_viz import UserInputs
-from mesa.visualization.utils import update_counter
+
+with warnings.catch_warnings():  # Mesa 3.3's ComponentsView trips solara's hook linter on import
+    warnings.filterwarnings("ignore", ".*found despite early return", UserWarning)
+    from mesa.visualization import Slider, SolaraViz
+    from mesa.visualization.solara_viz import UserInputs
+    from mesa.visualization.utils import update_counter
 
 from strikesim.config import ConfigError
 from strikesim.demo.drawing import network_figure, participation_figure
