@@ -92,7 +92,7 @@ def Controls(model: solara.Reactive[PageModel], settings: solara.Reactive[Settin
     def apply(new: Settings) -> None:
         try:
             model.value = model.value.replay(new)
-        except (ConfigError, ValueError) as exc:
+        except ConfigError as exc:
             error.value = str(exc)
             return
         error.value = ""

@@ -104,11 +104,7 @@ class ClassroomModel(StrikeModel):
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_preset(DEFAULT_PRESET)
-        config = self.settings.config()
-        agents = config.population.size // config.population.scale
-        if agents > MAX_DRAWN:
-            raise ValueError(f"{agents} agents; the demo draws at most {MAX_DRAWN}")
-        super().__init__(config)
+        super().__init__(self.settings.config())
 
     def step(self) -> None:
         if self.running:  # the Step button may be pressed after the strike day
