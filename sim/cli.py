@@ -36,6 +36,8 @@ MAX_CHECKED_VALUES = 50
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("strikesim.compare", "main"),
     "sensitivity": ("strikesim.sensitivity", "main"),
+    "demo": ("strikesim.demo.server", "main"),
+    "animate": ("strikesim.animate", "main"),
 }
 
 register_schema()

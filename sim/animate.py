@@ -1,0 +1,104 @@
+"""``strikesim animate``: the cascade on the network beside the turnout curve, as a GIF (and MP4).
+
+For slides and handouts. One frame per day: the campaign's start (day 0), each campaign day, the
+strike day. The town is the classroom demo's (``population=classroom``, at most 1,000 drawn
+people) unless overrides say otherwise; any Hydra override works as for a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
+from matplotlib.figure import Figure
+
+from strikesim.cli import EXIT_BAD_INPUT, compose_config
+from strikesim.config import ConfigError, StrikeConfig
+from strikesim.demo.drawing import NetworkPicture, draw_participation, network_legend
+from strikesim.demo.scene import MAX_DRAWN, projected_city_marchers
+from strikesim.model import StrikeModel
+from strikesim.results import atomic_write
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="strikesim animate",
+        description="Animate the cascade of one scenario on the classroom town (GIF, and MP4 "
+        "if ffmpeg is installed).",
+        epilog="example: strikesim animate scenario=ice_out_2026 --out results/ice_out.gif",
+    )
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. weather=mild seed=3")
+    parser.add_argument("--out", type=Path, required=True, help="the GIF to write")
+    parser.add_argument("--fps", type=float, default=2.0, help="frames (days) per second")
+    return parser.parse_args(argv)
+
+
+def animation_config(overrides: list[str]) -> StrikeConfig:
+    """The classroom town unless a population is given; at most :data:`MAX_DRAWN` agents."""
+    base = [] if any(o.startswith("population=") for o in overrides) else ["population=classroom"]
+    config = compose_config([*base, *overrides])
+    agents = config.population.size // config.population.scale
+    if agents > MAX_DRAWN:
+        raise ConfigError(
+            f"population.size / population.scale = {agents:,} agents; allowed: at most "
+            f"{MAX_DRAWN:,} drawn (e.g. population=classroom)"
+        )
+    return config
+
+
+def movie(config: StrikeConfig) -> tuple[FuncAnimation, StrikeModel]:
+    """A fresh town and the animation that runs it, one frame per day."""
+    model = StrikeModel(config)
+    fig = Figure(figsize=(12, 6.2), dpi=80, layout="constrained")
+    net_ax, curve_ax = fig.subplots(1, 2, width_ratios=[1.1, 1])
+    picture = NetworkPicture(model, net_ax)
+    network_legend(net_ax)
+
+    def frame(index: int) -> None:
+        if index > 0:
+            model.step()
+        picture.update(model)
+        curve_ax.clear()
+        draw_participation(model, curve_ax)
+        when = "strike day" if not model.running else f"campaign day {model.day}"
+        fig.suptitle(
+            f"{config.scenario.name}, {when}: projected marchers, whole city "
+            f"{projected_city_marchers(model):,} (observed ~{config.scenario.observed_marchers:,})"
+        )
+
+    frames = model.strike_day + 1  # day 0, each campaign day, the strike day
+    return FuncAnimation(fig, frame, frames=frames, init_func=lambda: None, repeat=False), model
+
+
+def animate(config: StrikeConfig, out: Path, fps: float = 2.0) -> list[Path]:
+    """Write the GIF (and an MP4 beside it if ffmpeg is on PATH); return the files written."""
+    writers = [(out, PillowWriter)]
+    if shutil.which("ffmpeg"):
+        writers.append((out.with_suffix(".mp4"), FFMpegWriter))
+    for path, writer in writers:
+        animation, model = movie(config)
+        atomic_write(path, lambda tmp: animation.save(tmp, writer=writer(fps=fps), dpi=80))  # noqa: B023
+        model.release()
+    return [path for path, _ in writers]
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``strikesim animate``."""
+    args = parse_args(argv)
+    if args.out.suffix.lower() != ".gif":
+        print(f"strikesim: config error: --out={args.out}; allowed: a .gif file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.fps > 0:
+        print(f"strikesim: config error: --fps={args.fps}; allowed: > 0", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        config = animation_config(args.overrides)
+    except ConfigError as exc:
+        print(f"strikesim: config error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in animate(config, args.out, args.fps):
+        print(f"wrote {path}")
+    return 0
