@@ -78,15 +78,19 @@ def config_groups() -> dict[str, list[str]]:
 
 def compose_config(overrides: Sequence[str]) -> StrikeConfig:
     """Compose and validate like a run would; raise ConfigError with one line on bad input."""
-    try:
-        with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
-            cfg = compose("config", overrides=list(overrides))
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(explain(exc)) from None
-    try:
-        return to_config(cfg)
-    except OmegaConfBaseException as exc:
-        raise ConfigError(explain(exc)) from None
+    return compose_configs([overrides])[0]
+
+
+def compose_configs(override_lists: Sequence[Sequence[str]]) -> list[StrikeConfig]:
+    """Compose many configs under one Hydra initialization (it costs more than a compose)."""
+    configs = []
+    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+        for overrides in override_lists:
+            try:
+                configs.append(to_config(compose("config", overrides=list(overrides))))
+            except (HydraException, OmegaConfBaseException) as exc:
+                raise ConfigError(explain(exc)) from None
+    return configs
 
 
 def explain(exc: BaseException) -> str:
@@ -141,12 +145,12 @@ def preflight(argv: Sequence[str]) -> None:
             base.append(f"{override.get_key_element()}={values[0]}")
         else:
             base.append(override.input_line)
-    compose_config(base)
+    jobs = [base]
     for key, values in sweeps:
         others = [b for b in base if not b.startswith(f"{key}=")]
         checked = values if len(values) <= MAX_CHECKED_VALUES else [values[0], values[-1]]
-        for value in checked[1:]:
-            compose_config([*others, f"{key}={value}"])
+        jobs += [[*others, f"{key}={value}"] for value in checked[1:]]
+    compose_configs(jobs)
 
 
 @hydra.main(config_path="pkg://strikesim.conf", config_name="config", version_base="1.3")
