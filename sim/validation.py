@@ -51,9 +51,7 @@ class Spread:
     steps_to_half: float  # mean steps to reach half the nodes (nan when never)
 
 
-def ring_spread(
-    rewire: float, threshold: int, *, n: int, k: int, graphs: int, seed: int
-) -> Spread:
+def ring_spread(rewire: float, threshold: int, *, n: int, k: int, graphs: int, seed: int) -> Spread:
     """Centola & Macy (2007): a count-threshold contagion on a ring lattice with rewired ties.
 
     Seeds are ``threshold`` adjacent nodes (a seed neighbourhood, as in the paper), so the

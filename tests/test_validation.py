@@ -127,7 +127,9 @@ def test_agrees_with_reference_loop(seed: int, kind: str, directed: bool) -> Non
     seeds = [int(s) for s in rng.choice(60, 3, replace=False)]
     result = threshold_cascade(graph, theta, seeds, kind=kind)
     expected = reference_cascade(graph, theta, seeds, kind)
-    got = {v: int(s) for v, s in zip(result.nodes, result.activation_step) if s != NEVER}
+    got = {
+        v: int(s) for v, s in zip(result.nodes, result.activation_step, strict=True) if s != NEVER
+    }
     assert got == expected
     assert result.final_count == len(expected)
     assert result.steps == max(expected.values())
