@@ -32,7 +32,10 @@ EXIT_BAD_INPUT = 2
 MAX_CHECKED_VALUES = 50
 
 # name -> (module, function); the function takes the remaining argv and returns an exit code
-SUBCOMMANDS: dict[str, tuple[str, str]] = {}
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "calibrate": ("strikesim.calibrate", "main"),
+    "attribute": ("strikesim.attribute", "main"),
+}
 
 register_schema()
 
