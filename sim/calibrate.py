@@ -2,11 +2,11 @@
 
 Approximate Bayesian computation by rejection, driven by Optuna: candidates are drawn from the
 uniform prior ranges of a calibration spec (a Sobol sequence by default, so the accepted sets are
-a sample of the approximate posterior; ``sampler: tpe`` optimizes instead), each candidate is run
-with ``replications`` seeds — the same seeds for every candidate, so candidates are compared on
-common random numbers — and scored per target by how far its median marchers lie from the
-observed value, in standard deviations of the published range on a log scale. A candidate is
-*accepted* when every target lies within ``tolerance`` of them.
+a sample of the approximate posterior; ``sampler: tpe`` lets Optuna optimize instead), each
+candidate is run with ``replications`` seeds — the same seeds for every candidate, so candidates
+are compared on common random numbers — and scored per target by how far its median marchers
+lie from the observed value, in standard deviations of the published range on a log scale. A
+candidate is *accepted* when every target lies within ``tolerance`` of them.
 
 Why Optuna: its journal file is built for several processes writing at once, so ``--workers N``
 runs in parallel and re-running the same command resumes a study where it stopped.
@@ -25,7 +25,6 @@ import logging
 import math
 import shlex
 import sys
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib.resources import files
@@ -46,6 +45,7 @@ MIN_ACCEPTED = 5  # fewer accepted sets say nothing about a parameter's spread
 SPEC_PACKAGE = "strikesim.scenarios.calibration"
 SAMPLERS = ("qmc", "tpe")
 JOURNAL = "journal.log"
+SOBOL_INDEX = "sobol_index"
 
 
 @dataclass
@@ -174,11 +174,7 @@ def _study(spec: CalibrationSpec, out: Path):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    if spec.sampler == "qmc":
-        sampler = optuna.samplers.QMCSampler(qmc_type="sobol", seed=spec.sampler_seed)
-    else:
-        sampler = optuna.samplers.TPESampler(seed=spec.sampler_seed)
+    sampler = optuna.samplers.TPESampler(seed=spec.sampler_seed)  # used by sampler: tpe only
     return optuna.create_study(
         study_name=spec.name,
         storage=_storage(out),
@@ -188,13 +184,46 @@ def _study(spec: CalibrationSpec, out: Path):
     )
 
 
+def sobol_points(spec: CalibrationSpec, count: int) -> list[dict[str, float]]:
+    """The first ``count`` points of a scrambled Sobol sequence over the prior box."""
+    from scipy.stats import qmc
+
+    keys = list(spec.parameters)
+    sobol = qmc.Sobol(d=len(keys), scramble=True, seed=spec.sampler_seed)
+    unit = sobol.random_base2(max(0, math.ceil(math.log2(count))))[:count]
+    low = np.array([spec.parameters[k][0] for k in keys])
+    high = np.array([spec.parameters[k][1] for k in keys])
+    return [dict(zip(keys, map(float, low + u * (high - low)), strict=True)) for u in unit]
+
+
+def _enqueue(spec: CalibrationSpec, study, trials: int) -> None:
+    """Queue the Sobol points not yet in the study (ABC rejection: the prior, evenly covered).
+
+    Queued once by the parent, then popped by the workers one at a time (the journal makes the
+    pop atomic), so parallel workers never evaluate the same point twice and a resumed study
+    carries on along the same sequence.
+    """
+    import optuna
+
+    if spec.sampler != "qmc":
+        return
+    state = optuna.trial.TrialState
+    present = {  # a RUNNING trial left by a killed run is queued again
+        t.user_attrs.get(SOBOL_INDEX)
+        for t in study.trials
+        if t.state in (state.COMPLETE, state.WAITING)
+    }
+    for i, params in enumerate(sobol_points(spec, trials)):
+        if i not in present:
+            study.enqueue_trial(params, user_attrs={SOBOL_INDEX: i})
+
+
 def _worker(spec: CalibrationSpec, out: Path, trials: int, extra: list[str]) -> None:
     """One process: draw and evaluate candidates until the study holds ``trials`` finished ones."""
     import optuna
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     study = _study(spec, out)
-    done = (optuna.trial.TrialState.COMPLETE,)
 
     def objective(trial: optuna.Trial) -> float:
         params = {k: trial.suggest_float(k, lo, hi) for k, (lo, hi) in spec.parameters.items()}
@@ -215,23 +244,28 @@ def _worker(spec: CalibrationSpec, out: Path, trials: int, extra: list[str]) -> 
         )
         return math.sqrt(float(np.mean(np.square(zs))))
 
-    finished = sum(t.state in done for t in study.trials)
-    if finished < trials:
-        study.optimize(
-            objective,
-            n_trials=trials - finished,
-            callbacks=[optuna.study.MaxTrialsCallback(trials, states=done)],
-        )
+    state = optuna.trial.TrialState
+    while sum(t.state == state.COMPLETE for t in study.trials) < trials:
+        trial = study.ask()
+        if spec.sampler == "qmc" and SOBOL_INDEX not in trial.user_attrs:
+            study.tell(trial, state=state.FAIL)  # queue empty: the other workers finish the rest
+            break
+        try:
+            value = objective(trial)
+        except BaseException:
+            study.tell(trial, state=state.FAIL)
+            raise
+        study.tell(trial, value)
 
 
 def run_study(
     spec: CalibrationSpec, out: Path, *, trials: int, workers: int, extra: list[str]
 ) -> pd.DataFrame:
     """Evaluate up to ``trials`` candidates, resuming a study found in ``out``; the trials table."""
+    _enqueue(spec, _study(spec, out), trials)
     if workers <= 1:
         _worker(spec, out, trials, extra)
     else:
-        _study(spec, out)  # create it once before the workers race to
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for future in [pool.submit(_worker, spec, out, trials, extra) for _ in range(workers)]:
                 future.result()
