@@ -192,8 +192,9 @@ mean steps to reach half the nodes (nan: never).
 
 ![Centola & Macy]({c_fig})
 
-Long ties speed up the simple contagion (steps to half fall by an order of magnitude) and block
-the complex one: it spreads through the whole lattice, then stalls as rewiring removes the wide
+Long ties speed up the simple contagion (steps to half fall by an order of magnitude) but slow
+the complex one (more steps to reach half while it still gets there) and then block it: the
+two-neighbour contagion covers the unrewired lattice, and stalls as rewiring removes the wide
 bridges it needs. (With wider neighbourhoods, e.g. 8 neighbours, a little rewiring first speeds
 the complex contagion too before it blocks it — Centola & Macy's point that what matters is the
 width of the bridges.)
