@@ -12,6 +12,7 @@ conf/behavior/default.yaml (tests/test_calibration.py checks that they agree).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -41,13 +42,7 @@ def main() -> None:
     for label, overrides in spec.targets.items():
         config = compose_config([*overrides, *(f"{k}={v}" for k, v in values.items())])
         marchers = [
-            int(
-                simulate(
-                    compose_config(
-                        [*overrides, *(f"{k}={v}" for k, v in values.items()), f"seed={seed}"]
-                    )
-                ).summary["marchers"]
-            )
+            int(simulate(dataclasses.replace(config, seed=seed)).summary["marchers"])
             for seed in range(args.seeds)
         ]
         confirmed[label] = {
