@@ -485,6 +485,9 @@ def main(argv: list[str]) -> int:
         "--out", type=Path, help="study folder (default results/calibration/SPEC); re-run to resume"
     )
     args = parser.parse_args(argv)
+    if "=" in args.spec:  # `strikesim calibrate population.scale=20`: an override, default spec
+        args.overrides.insert(0, args.spec)
+        args.spec = parser.get_default("spec")
     try:
         spec = load_spec(args.spec)
         if args.trials is not None:

@@ -91,3 +91,9 @@ def test_shipped_behaviour_defaults_are_the_recorded_calibration() -> None:
     defaults = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "behavior" / "default.yaml"))
     for key, value in shipped["behavior"].items():
         assert defaults[key] == pytest.approx(value), key
+
+
+def test_bad_override_is_refused_before_any_run(tmp_path: Path, capsys) -> None:
+    assert main(["weather.temperature_f=999", "--out", str(tmp_path / "never")]) == 2
+    assert "weather.temperature_f=999.0 is out of range" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
