@@ -123,7 +123,12 @@ def validate_spec(spec: CalibrationSpec) -> None:
     for label in spec.targets:
         for end in (0, 1):
             params = {k: v[end] for k, v in spec.parameters.items()}
-            target_config(spec, label, params, [])
+            sc = target_config(spec, label, params, []).scenario
+        if not 0 < sc.observed_low < sc.observed_high:
+            raise ConfigError(
+                f"{where}: target {label} has scenario.observed_low={sc.observed_low}, "
+                f"observed_high={sc.observed_high}; allowed: 0 < low < high (the record's range)"
+            )
 
 
 def target_config(

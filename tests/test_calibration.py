@@ -68,6 +68,7 @@ def test_shipped_specs_load_and_compose(name: str) -> None:
         (TINY.replace("behavior.march_base", "behavior.marchbase"), "behavior.marchbase"),
         (TINY.replace("[0.5, 1.0]", "[1.0, 0.5]"), "allowed: low < high"),
         (TINY + "colour: red\n", "unknown key 'colour'"),
+        (TINY.replace("scenario=ice_out_2026]", "scenario=minneapolis_1934]"), "0 < low < high"),
     ],
 )
 def test_bad_spec_gets_one_line(tmp_path: Path, capsys, text: str, message: str) -> None:
