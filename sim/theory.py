@@ -58,7 +58,7 @@ def watts_cascade_condition(z: float | np.ndarray, phi: float) -> float | np.nda
 def watts_window(phi: float, z_max: float = 40.0, resolution: float = 1e-3) -> tuple[float, float]:
     """The mean degrees ``(z_low, z_high)`` between which global cascades are possible.
 
-    ``(nan, nan)`` when the condition holds nowhere (``phi`` above 1/3 or so for Poisson degrees).
+    ``(nan, nan)`` when the condition holds nowhere (for Poisson degrees: ``phi > 1/4``).
     The lower edge is the percolation point ``z = 1`` of the random graph itself.
     """
     grid = np.arange(resolution, z_max, resolution)
