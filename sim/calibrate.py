@@ -386,7 +386,9 @@ def report(spec: CalibrationSpec, table: pd.DataFrame, command: str) -> tuple[di
     chosen = central_accepted(table, spec.parameters)
     best = int(table.loc[table["distance"].idxmin(), "trial"])
     keys = list(spec.parameters)
-    corr = accepted[keys].corr(method="spearman") if len(accepted) > 2 else None
+    chance_95 = ident["chance_shrinkage_95"].iloc[0]
+    chance = f"chance: <= {chance_95:.2f}" if np.isfinite(chance_95) else "too few to judge"
+    corr = accepted[keys].corr(method="spearman") if len(accepted) >= MIN_ACCEPTED else None
     data = {
         "spec": spec.name,
         "source": spec.source,
@@ -435,8 +437,8 @@ def report(spec: CalibrationSpec, table: pd.DataFrame, command: str) -> tuple[di
         "",
         "## Identifiability",
         "",
-        "| parameter | prior | accepted median (5-95%) | shrinkage (chance: <= "
-        f"{ident['chance_shrinkage_95'].iloc[0]:.2f}) | rank corr. with marchers | verdict |",
+        f"| parameter | prior | accepted median (5-95%) | shrinkage ({chance}) "
+        "| rank corr. with marchers | verdict |",
         "|---|---|---|---|---|---|",
     ]
     for r in ident.to_dict("records"):
