@@ -8,7 +8,12 @@ This is the model of Granovetter (1978) and Watts (2002) that strikesim's decisi
 
 Convention: a node activates when the summed weight of its active in-neighbours is ``>=`` its
 need — ``threshold * weighted degree`` for ``kind="fraction"``, ``threshold`` itself for
-``kind="count"``. Updates are synchronous; active nodes stay active.
+``kind="count"``. Updates are synchronous; active nodes stay active. The comparison is the core's
+own (:func:`strikesim.rule.commits`) on the core's own CSR network (:func:`from_networkx`), so what
+this module reproduces, the strike model inherits.
+
+Many cascades on one graph (Watts's single-seed experiments): build a :class:`ThresholdModel` once
+and call :meth:`ThresholdModel.run` per seed set; the graph is converted only once.
 """
 
 from __future__ import annotations
@@ -23,24 +28,96 @@ import numpy as np
 from strikesim import rule
 from strikesim.graph_input import from_networkx
 
+NEVER = -1  # activation step of a node that never activates
+
 
 @dataclass
 class CascadeResult:
     nodes: list[Hashable]
     active: np.ndarray  # bool per node, in ``nodes`` order
     history: list[int] = field(default_factory=list)  # active count after each step (0: seeds)
+    activation_step: np.ndarray | None = None  # step each node activated (0: seed; -1: never)
 
     @property
     def final_count(self) -> int:
         return int(self.active.sum())
 
     @property
+    def final_share(self) -> float:
+        return self.final_count / len(self.nodes)
+
+    @property
     def steps(self) -> int:
         """Steps until nothing changed (excluding the step that confirmed it)."""
         return len(self.history) - 1
 
+    def steps_to(self, share: float) -> int | None:
+        """First step at which at least ``share`` of all nodes were active (None: never)."""
+        need = share * len(self.nodes)
+        return next((t for t, count in enumerate(self.history) if count >= need), None)
+
     def active_nodes(self) -> set[Hashable]:
         return {n for n, a in zip(self.nodes, self.active.tolist(), strict=True) if a}
+
+
+class ThresholdModel:
+    """A graph with per-node thresholds, converted once, ready to cascade from any seeds.
+
+    ``thresholds``: one number for all, a sequence in ``graph.nodes`` order, or a node -> value
+    mapping. Edge ``weight`` attributes are used when present (default 1). Directed graphs pass
+    influence along edge direction.
+    """
+
+    def __init__(
+        self,
+        graph: nx.Graph,
+        thresholds: float | Iterable[float] | Mapping[Hashable, float],
+        *,
+        kind: Literal["fraction", "count"] = "fraction",
+    ) -> None:
+        if kind not in ("fraction", "count"):
+            raise ValueError(f"kind={kind!r}; allowed: fraction, count")
+        self.nodes = list(graph.nodes)
+        self.network, _ = from_networkx(graph, source="threshold_cascade graph")
+        n = len(self.nodes)
+        if isinstance(thresholds, Mapping):
+            theta = np.array([thresholds[v] for v in self.nodes], dtype=np.float64)
+        elif np.isscalar(thresholds):
+            theta = np.full(n, float(thresholds))  # type: ignore[arg-type]
+        else:
+            theta = np.asarray(list(thresholds), dtype=np.float64)  # type: ignore[arg-type]
+        if theta.shape != (n,):
+            raise ValueError(f"thresholds: expected {n} values, got {theta.shape}")
+        if kind == "fraction":
+            # A share of no contacts is undefined: an isolated node with a positive fractional
+            # threshold never activates (Watts 2002), one with threshold <= 0 always does.
+            degree = self.network.weighted_degree
+            isolated = np.where(theta <= 0, 0.0, np.inf)
+            self.need_weight = np.where(degree > 0, theta * degree, isolated)
+        else:
+            self.need_weight = theta
+        self._index = {v: i for i, v in enumerate(self.nodes)}
+
+    def run(self, seeds: Iterable[Hashable] = (), *, max_steps: int | None = None) -> CascadeResult:
+        """Cascade synchronously from ``seeds`` until nothing changes (or ``max_steps``)."""
+        n = len(self.nodes)
+        active = np.zeros(n, dtype=bool)
+        try:
+            active[[self._index[s] for s in seeds]] = True
+        except KeyError as exc:
+            raise ValueError(f"seeds: node {exc.args[0]!r} is not in the graph") from None
+        when = np.where(active, 0, NEVER)
+        history = [int(active.sum())]
+        limit = max_steps if max_steps is not None else n + 1
+        for step in range(1, limit + 1):
+            exposure = self.network.adjacency @ active.astype(np.float32)
+            new = active | rule.commits(exposure.astype(np.float64), self.need_weight)
+            if np.array_equal(new, active):
+                break
+            when[new & ~active] = step
+            active = new
+            history.append(int(active.sum()))
+        return CascadeResult(nodes=self.nodes, active=active, history=history, activation_step=when)
 
 
 def threshold_cascade(
@@ -54,32 +131,8 @@ def threshold_cascade(
     """Run a synchronous threshold cascade to its end (or ``max_steps``).
 
     ``thresholds``: one number for all, a sequence in ``graph.nodes`` order, or a node -> value
-    mapping. Edge ``weight`` attributes are used when present (default 1). Directed graphs pass
-    influence along edge direction.
+    mapping; ``kind="fraction"`` (share of weighted degree, Watts 2002) or ``"count"`` (active
+    neighbours' weight, Granovetter 1978). Edge ``weight`` attributes are used when present
+    (default 1). A node activates when active weight ``>=`` its need.
     """
-    nodes = list(graph.nodes)
-    network, _ = from_networkx(graph, source="threshold_cascade graph")
-    if isinstance(thresholds, Mapping):
-        theta = np.array([thresholds[v] for v in nodes], dtype=np.float64)
-    elif np.isscalar(thresholds):
-        theta = np.full(len(nodes), float(thresholds))  # type: ignore[arg-type]
-    else:
-        theta = np.asarray(list(thresholds), dtype=np.float64)  # type: ignore[arg-type]
-    if theta.shape != (len(nodes),):
-        raise ValueError(f"thresholds: expected {len(nodes)} values, got {theta.shape}")
-    if kind not in ("fraction", "count"):
-        raise ValueError(f"kind={kind!r}; allowed: fraction, count")
-    need_weight = theta * network.weighted_degree if kind == "fraction" else theta
-    index = {v: i for i, v in enumerate(nodes)}
-    active = np.zeros(len(nodes), dtype=bool)
-    active[[index[s] for s in seeds]] = True
-    history = [int(active.sum())]
-    limit = max_steps if max_steps is not None else len(nodes) + 1
-    for _ in range(limit):
-        exposure = network.adjacency @ active.astype(np.float32)
-        new = active | rule.commits(exposure.astype(np.float64), need_weight)
-        if np.array_equal(new, active):
-            break
-        active = new
-        history.append(int(active.sum()))
-    return CascadeResult(nodes=nodes, active=active, history=history)
+    return ThresholdModel(graph, thresholds, kind=kind).run(seeds, max_steps=max_steps)

@@ -38,6 +38,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sensitivity": ("strikesim.sensitivity", "main"),
     "demo": ("strikesim.demo.server", "main"),
     "animate": ("strikesim.animate", "main"),
+    "calibrate": ("strikesim.calibrate", "main"),
+    "attribute": ("strikesim.attribute", "main"),
 }
 
 register_schema()
