@@ -72,7 +72,8 @@ class Individual(mesa.Agent):
         for strength, reached in model.calls.channels():
             pull += float(strength[i]) if reached[i] <= day else 0.0
         need = rule.need(float(model.threshold[i]), float(model.cost[i]), pull, momentum)
-        return bool(rule.commits(self.exposure(committed), need * float(model.degree[i])))
+        weight_needed = float(rule.need_weight(need, float(model.degree[i])))
+        return bool(rule.commits(self.exposure(committed), weight_needed))
 
 
 class Worker(Individual):

@@ -46,7 +46,7 @@ class ReferencePerson(FixedAgent):
         for strength, reach_day in self.calls:
             pull += strength if reach_day <= model.day else 0.0
         need = rule.need(self.threshold, self.cost, pull, model.momentum)
-        self.next_committed = bool(rule.commits(exposure, need * degree))
+        self.next_committed = bool(rule.commits(exposure, float(rule.need_weight(need, degree))))
 
     def advance(self) -> None:
         self.committed = self.next_committed

@@ -88,12 +88,8 @@ class ThresholdModel:
             theta = np.asarray(list(thresholds), dtype=np.float64)  # type: ignore[arg-type]
         if theta.shape != (n,):
             raise ValueError(f"thresholds: expected {n} values, got {theta.shape}")
-        if kind == "fraction":
-            # A share of no contacts is undefined: an isolated node with a positive fractional
-            # threshold never activates (Watts 2002), one with threshold <= 0 always does.
-            degree = self.network.weighted_degree
-            isolated = np.where(theta <= 0, 0.0, np.inf)
-            self.need_weight = np.where(degree > 0, theta * degree, isolated)
+        if kind == "fraction":  # isolated nodes: see rule.need_weight
+            self.need_weight = rule.need_weight(theta, self.network.weighted_degree)
         else:
             self.need_weight = theta
         self._index = {v: i for i, v in enumerate(self.nodes)}

@@ -235,9 +235,8 @@ class StrikeModel(mesa.Model):
         day = self.day + 1
         exposure = self.network.adjacency @ self.committed.astype(np.float32)
         need = rule.need(self.threshold, self.cost, self.calls.pull(day), self.momentum)
-        with np.errstate(invalid="ignore"):  # inf * 0 for isolated non-sympathizers: never met
-            need_weight = need * self.degree
-        self.committed = self.committed | rule.commits(exposure.astype(np.float64), need_weight)
+        weight_needed = rule.need_weight(need, self.degree)
+        self.committed = self.committed | rule.commits(exposure.astype(np.float64), weight_needed)
         self.day = day
         self._record_campaign_day()
 

@@ -5,7 +5,7 @@ Commitment (each campaign day, synchronously, from yesterday's state)
     reaches what i still needs after organizational pull and visible momentum:
 
         need_i(t) = threshold_i + cost_i - pull_i(t) - momentum(t)
-        commit    ⇔  exposure_i >= need_i * degree_i
+        commit    ⇔  exposure_i >= need_i * degree_i      (isolated: need_i <= 0)
 
     ``exposure_i`` is the summed tie weight to committed contacts, ``degree_i`` the summed tie
     weight to all contacts. The comparison is ``>=`` (Watts 2002's convention: a node with
@@ -32,22 +32,32 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from strikesim.config import BehaviorConfig, WeatherConfig
 
+# every function of the rule works on one person (floats) and on everyone at once (arrays)
+Value = float | np.ndarray
 
-def need(threshold, cost, pull, momentum):
+
+def need(threshold: Value, cost: Value, pull: Value, momentum: Value) -> Value:
     """Share of weighted contacts that must be committed before this person commits."""
     return threshold + cost - pull - momentum
 
 
-def commits(exposure, need_weight):
-    """The threshold comparison, ``>=``: committed tie weight against the weight needed.
+def need_weight(need_share: Value, degree: Value) -> Value:
+    """Tie weight of committed contacts a person needs: ``need_share * degree``.
 
-    ``need_weight = need * degree`` for a fractional threshold (a count for a count threshold).
-    A need <= 0 is met even by an isolated person; an infinite need (``inf * 0`` is NaN for the
-    isolated) is never met.
+    A share of no contacts is undefined, so an isolated person needs nothing when the need is
+    <= 0 and can never be moved by contacts otherwise (Watts 2002 treats isolates the same way).
     """
-    return exposure >= need_weight
+    with np.errstate(invalid="ignore"):  # inf * 0, computed and then discarded by the where
+        return np.where(degree > 0, need_share * degree, np.where(need_share <= 0, 0.0, np.inf))
+
+
+def commits(exposure: Value, weight_needed: Value) -> Value:
+    """The threshold comparison, ``>=``: committed tie weight against the weight needed."""
+    return exposure >= weight_needed
 
 
 def wind_chill_f(temperature_f: float, wind_mph: float) -> float:

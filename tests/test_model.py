@@ -169,3 +169,20 @@ def test_mesa_datacollector_sees_the_array_state(make_config) -> None:
     assert int(last["committed"].fillna(False).sum()) == per_day[-1]
     workers = collector.get_agenttype_vars_dataframe(Worker)
     assert len(workers) == len(per_day) * len(model.agents_by_type[Worker])
+
+
+def test_isolated_people_are_not_moved_by_contacts_they_do_not_have(make_config) -> None:
+    graph = nx.complete_graph(60)
+    graph.add_nodes_from(range(60, 200))  # 140 people with no ties at all
+    cfg = make_config(
+        "coalition=none", "behavior.momentum_weight=0", "behavior.activist_share=0.3", "seed=5"
+    )
+    model = StrikeModel(cfg, graph)
+    organizers = model.committed.copy()
+    model.run()
+    isolated = np.arange(200) >= 60
+    needs_someone = model.threshold + model.cost > 0  # a threshold <= 0 acts alone (instigators)
+    unmoved = isolated & needs_someone & ~organizers
+    assert unmoved.sum() > 100 and not model.committed[unmoved].any()
+    assert model.committed[isolated & ~needs_someone].all()
+    assert model.committed[~isolated].sum() > organizers[~isolated].sum()  # the clique cascaded

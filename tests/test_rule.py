@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from strikesim import rule
@@ -63,7 +64,9 @@ def test_weather_factor_falls_with_cold_rain_and_heat() -> None:
     assert refuge > rule.weather_factor(WeatherConfig(temperature_f=-20), b)
 
 
-def test_need_and_commit_for_isolated_people() -> None:
-    assert rule.commits(0.0, rule.need(0.3, 0.0, 0.3, 0.0) * 0.0)  # need 0: met alone
-    assert not rule.commits(0.0, rule.need(0.3, 0.1, 0.0, 0.0) * 0.0 + 1e-12)
-    assert not rule.commits(0.0, float("inf") * 0.0)  # never-joiners stay out
+def test_isolated_people_commit_only_when_nothing_is_needed() -> None:
+    assert rule.commits(0.0, rule.need_weight(rule.need(0.3, 0.0, 0.3, 0.0), 0.0))  # need 0
+    assert not rule.commits(0.0, rule.need_weight(rule.need(0.3, 0.1, 0.0, 0.0), 0.0))
+    assert not rule.commits(0.0, rule.need_weight(float("inf"), 0.0))  # never-joiners stay out
+    weights = rule.need_weight(np.array([0.5, 0.5, -0.1, np.inf]), np.array([4.0, 0.0, 0.0, 0.0]))
+    assert weights.tolist() == [2.0, np.inf, 0.0, np.inf]
