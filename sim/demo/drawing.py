@@ -115,28 +115,8 @@ def network_legend(ax: Axes) -> None:
         Line2D([], [], ls="", marker=m, ms=6, mfc="white", mec="0.4", label=k) for k, m, _ in SHAPES
     ]
     handles += [
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker="o",
-            ms=7,
-            mfc="white",
-            mec=UNION_EDGE,
-            mew=1.5,
-            label="union member",
-        ),
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker="o",
-            ms=7,
-            mfc="white",
-            mec=FAITH_EDGE,
-            mew=1.5,
-            label="faith-group congregant",
-        ),
+        Line2D([], [], ls="", marker="o", ms=7, mfc="white", mec=edge, mew=1.5, label=label)
+        for label, edge in (("union member", UNION_EDGE), ("faith-group congregant", FAITH_EDGE))
     ]
     ax.legend(
         handles=handles,
