@@ -7,8 +7,9 @@ when committed workers strike, committed students walk out, every committed pers
 shopping, and committed people march with a weather-dependent probability.
 
 State lives in numpy arrays on the model (``committed``, ``threshold``, ``cost``, ...); every person
-is also a Mesa agent (``model.agents_by_type[Worker]``) viewing its row. :meth:`step` is the
-vectorized kernel; :meth:`step_per_agent` asks every agent to decide in Python, for tests.
+is also a Mesa agent (``model.agents_by_type[Worker]``) viewing its row, created on first access.
+:meth:`step` is the vectorized kernel; :meth:`step_per_agent` asks every agent to decide in
+Python — the reference the tests hold the kernel to.
 """
 
 from __future__ import annotations
