@@ -186,3 +186,13 @@ def test_isolated_people_are_not_moved_by_contacts_they_do_not_have(make_config)
     assert unmoved.sum() > 100 and not model.committed[unmoved].any()
     assert model.committed[isolated & ~needs_someone].all()
     assert model.committed[~isolated].sum() > organizers[~isolated].sum()  # the clique cascaded
+
+
+def test_default_city_run_lands_in_the_published_range() -> None:
+    """The shipped defaults at full scale (429,954 agents) reproduce the record's order of size."""
+    from strikesim.cli import compose_config
+
+    summary = simulate(compose_config([])).summary
+    assert summary["agents"] == summary["people"] == 429_954
+    assert 15_000 <= summary["marchers"] <= 50_000 and summary["in_observed_range"]
+    assert summary["committed"] > summary["marchers"]  # the cold keeps committed people home
