@@ -169,9 +169,11 @@ def hydra_app(cfg: DictConfig) -> float | None:
     try:
         result = simulate(to_config(cfg))
         save_run(result, folder)
-    except ConfigError as exc:
+    except BaseException as exc:  # bad input, a bug or Ctrl-C: leave no half-written folder
         if not results.is_finished(folder):
             shutil.rmtree(folder, ignore_errors=True)
+        if not isinstance(exc, ConfigError):
+            raise
         print(f"strikesim: config error: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     print(report(result.summary, folder), flush=True)
