@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 from pathlib import Path
 
 from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 from matplotlib.figure import Figure
 
-from strikesim.cli import EXIT_BAD_INPUT, compose_config
+from strikesim.cli import bad_input, compose_config
 from strikesim.config import ConfigError, StrikeConfig
 from strikesim.demo.drawing import NetworkPicture, draw_participation, network_legend
 from strikesim.demo.scene import MAX_DRAWN, projected_city_marchers
@@ -89,16 +88,13 @@ def main(argv: list[str]) -> int:
     """Entry point of ``strikesim animate``."""
     args = parse_args(argv)
     if args.out.suffix.lower() != ".gif":
-        print(f"strikesim: config error: --out={args.out}; allowed: a .gif file", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return bad_input(f"--out={args.out}; allowed: a .gif file")
     if not args.fps > 0:
-        print(f"strikesim: config error: --fps={args.fps}; allowed: > 0", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return bad_input(f"--fps={args.fps}; allowed: > 0")
     try:
         config = animation_config(args.overrides)
     except ConfigError as exc:
-        print(f"strikesim: config error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return bad_input(exc)
     for path in animate(config, args.out, args.fps):
         print(f"wrote {path}")
     return 0

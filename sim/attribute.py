@@ -21,7 +21,6 @@ import itertools
 import logging
 import math
 import shlex
-import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from strikesim import results
-from strikesim.cli import EXIT_BAD_INPUT, compose_config
+from strikesim.cli import bad_input, compose_config
 from strikesim.config import ConfigError, StrikeConfig
 
 EXACT_MAX_PLAYERS = 7  # 2^7 = 128 sub-coalitions per seed; beyond, sample orders
@@ -234,8 +233,7 @@ def main(argv: list[str]) -> int:
         if not config.coalition.endorsers:
             raise ConfigError("coalition.endorsers is empty; allowed: at least one organization")
     except ConfigError as exc:
-        print(f"strikesim: config error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return bad_input(exc)
     n = len(set(config.coalition.endorsers))
     exact = args.permutations is None and n <= EXACT_MAX_PLAYERS
     method = "exact Shapley" if exact else f"Shapley from {args.permutations or 64} sampled orders"

@@ -24,7 +24,6 @@ import dataclasses
 import logging
 import math
 import shlex
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib.resources import files
@@ -37,7 +36,7 @@ from omegaconf import OmegaConf
 from scipy.stats import spearmanr
 
 from strikesim import results
-from strikesim.cli import EXIT_BAD_INPUT, compose_config
+from strikesim.cli import bad_input, compose_config
 from strikesim.config import ConfigError, StrikeConfig
 
 Z90 = 1.6449  # the published low-high range is read as a central 90% interval [est]
@@ -507,8 +506,7 @@ def main(argv: list[str]) -> int:
         if args.overrides:
             target_config(spec, next(iter(spec.targets)), {}, args.overrides)
     except ConfigError as exc:
-        print(f"strikesim: config error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return bad_input(exc)
     out = args.out or Path("results") / "calibration" / spec.name
     command = "strikesim calibrate " + shlex.join(argv)
     print(f"calibrating {spec.name}: {spec.trials} candidates x {spec.replications} seeds -> {out}")

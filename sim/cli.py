@@ -45,6 +45,12 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 register_schema()
 
 
+def bad_input(error: object) -> int:
+    """Report bad input the one way every command does: one line on stderr; the exit code."""
+    print(f"strikesim: config error: {error}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def to_config(cfg: DictConfig) -> StrikeConfig:
     """Typed, validated config from Hydra's composed DictConfig (without its ``hydra`` node)."""
     node = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
@@ -174,8 +180,7 @@ def hydra_app(cfg: DictConfig) -> float | None:
             shutil.rmtree(folder, ignore_errors=True)
         if not isinstance(exc, ConfigError):
             raise
-        print(f"strikesim: config error: {exc}", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_INPUT) from None
+        raise SystemExit(bad_input(exc)) from None
     print(report(result.summary, folder), flush=True)
     return float(result.summary["marchers"])
 
@@ -226,8 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             preflight(args)
         except ConfigError as exc:
-            print(f"strikesim: config error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return bad_input(exc)
     sys.argv = ["strikesim", *args]
     hydra_app()
     return 0

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from omegaconf import OmegaConf
 from scipy import stats
 
 from strikesim import results
+from strikesim.cli import bad_input
 from strikesim.config import ConfigError
 from strikesim.sweep import read_plan
 
@@ -61,8 +61,7 @@ def main(argv: list[str]) -> int:
         table = level_table(jobs, by, args.target)
         differences = paired_differences(jobs, by, factors, references)
     except ConfigError as exc:
-        print(f"strikesim: config error: {exc}", file=sys.stderr)
-        return 2
+        return bad_input(exc)
     out = args.out or args.sweeps[0] / "comparison"
     write_outputs(out, jobs, by, table, differences, args.curves)
     print(format_report(jobs, table, differences, out))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from strikesim import results, sweep
+from strikesim.cli import bad_input
 from strikesim.config import ConfigError
 
 METHODS = ("sobol", "morris")
@@ -67,8 +67,7 @@ def main(argv: list[str]) -> int:
         )
         to_run = sweep.open_sweep(plan)
     except ConfigError as exc:
-        print(f"strikesim: config error: {exc}", file=sys.stderr)
-        return 2
+        return bad_input(exc)
     folder = plan.folder
     print(
         f"strikesim: sensitivity {folder}: {len(plan.jobs)} runs, "

@@ -54,6 +54,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 import strikesim
 from strikesim import results
+from strikesim.cli import bad_input
 from strikesim.config import ConfigError, StrikeConfig
 
 SWEEPS_ROOT = Path("results/sweeps")
@@ -189,8 +190,7 @@ def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
         plan = plan_sweep(args)
         to_run = open_sweep(plan)
     except ConfigError as exc:
-        print(f"strikesim: config error: {exc}", file=sys.stderr)
-        return 2
+        return bad_input(exc)
     total, folder = len(plan.jobs), plan.folder
     print(
         f"strikesim: sweep {folder}: {total} jobs, {total - len(to_run)} already finished, "

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import sys
+
+from strikesim.cli import bad_input
 
 APP = "strikesim.demo.app"
 DEFAULT_PORT = 8765
@@ -39,20 +40,17 @@ def main(argv: list[str]) -> int:
     """Entry point of ``strikesim demo``."""
     args = parse_args(argv)
     if not 0 <= args.port <= 65535:
-        print(f"strikesim: config error: --port={args.port}; allowed: 0 to 65535", file=sys.stderr)
-        return 2
+        return bad_input(f"--port={args.port}; allowed: 0 to 65535")
     try:
         with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
             probe.bind((args.host, args.port))
             port = probe.getsockname()[1]
     except OSError as exc:
-        print(
-            f"strikesim: config error: cannot listen on --host={args.host} --port={args.port} "
-            f"({exc.strerror}); allowed: a local address and a free port",
-            file=sys.stderr,
+        return bad_input(
+            f"cannot listen on --host={args.host} --port={args.port} "
+            f"({exc.strerror}); allowed: a local address and a free port"
         )
-        return 2
     offline_environment()
     import uvicorn
 
