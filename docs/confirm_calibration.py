@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,6 @@ def main() -> None:
     parser.add_argument("study", type=Path)
     parser.add_argument("--seeds", type=int, default=8)
     args = parser.parse_args()
-    logging.getLogger("MESA").setLevel(logging.WARNING)
     report = json.loads((args.study / "report.json").read_text())
     spec = load_spec(report["source"])
     trials = pd.read_csv(args.study / "trials.csv")

@@ -9,7 +9,6 @@ seed (strikesim.streams), so the paired difference to 13 Feb is the scenario's e
 from __future__ import annotations
 
 import argparse
-import logging
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -38,7 +37,6 @@ OUT = Path(__file__).parent / "scenarios.md"
 
 def one_run(job: tuple[str, int, int]) -> dict:
     name, seed, scale = job
-    logging.getLogger("MESA").setLevel(logging.WARNING)
     config = compose_config([f"scenario={name}", f"population.scale={scale}", f"seed={seed}"])
     s = simulate(config).summary
     return {

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import logging
 import math
 import shlex
 from collections.abc import Iterable
@@ -40,7 +39,6 @@ def _marchers(job: tuple[StrikeConfig, Coalition, int]) -> float:
     from strikesim.run import simulate
 
     config, coalition, seed = job
-    logging.getLogger("MESA").setLevel(logging.WARNING)
     endorsers = [e for e in config.coalition.endorsers if e in coalition]  # keep roster order
     coalition_cfg = dataclasses.replace(config.coalition, endorsers=endorsers)
     return float(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import math
 import shlex
 from concurrent.futures import ProcessPoolExecutor
@@ -228,7 +227,6 @@ def _worker(spec: CalibrationSpec, out: Path, trials: int, extra: list[str]) -> 
     """One process: draw and evaluate candidates until the study holds ``trials`` finished ones."""
     import optuna
 
-    logging.getLogger("MESA").setLevel(logging.WARNING)
     study = _study(spec, out)
 
     def objective(trial: optuna.Trial) -> float:

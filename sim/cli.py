@@ -8,7 +8,6 @@ on stderr and exit code 2 — and Hydra never creates a run folder for a run tha
 from __future__ import annotations
 
 import importlib
-import logging
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -166,7 +165,6 @@ def hydra_app(cfg: DictConfig) -> float | None:
     """One Hydra job: simulate, write the run folder, print the report (a sweep's job: sweep.py)."""
     from strikesim.run import report, save_run, simulate
 
-    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at DEBUG
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         from strikesim.sweep import run_job
 

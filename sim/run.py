@@ -6,6 +6,7 @@ calibration call; ``save_run`` writes a run folder (see :mod:`strikesim.results`
 
 from __future__ import annotations
 
+import logging
 import platform
 import resource
 import subprocess
@@ -59,6 +60,10 @@ def peak_rss_mib() -> float:
 
 def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
     """Build the city, run the campaign and the strike day, and summarise in people."""
+    # Mesa logs every step at DEBUG; under any root handler (Hydra's, a worker's) a sweep of
+    # runs would print thousands of lines. Every run path (CLI, sweeps, calibration,
+    # attribution, scripts) goes through here, so this is the one place that quiets it.
+    logging.getLogger("MESA").setLevel(logging.WARNING)
     start = time.perf_counter()
     model = StrikeModel(config, graph)
     try:
