@@ -25,14 +25,24 @@ def make_config() -> Callable[..., StrikeConfig]:
     return make
 
 
-def run_cli(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``python -m strikesim ARGS`` in ``cwd``, as a user would run it."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+def cli_command(args: list[str]) -> list[str]:
+    """``python -m strikesim ARGS`` with this interpreter."""
+    return [sys.executable, "-m", "strikesim", *args]
+
+
+CLI_ENV = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+
+
+def run_cli(
+    args: list[str], cwd: Path, timeout: float = 300, merge_stderr: bool = False
+) -> subprocess.CompletedProcess:
+    """Run the command in ``cwd`` as a user would; ``merge_stderr`` keeps the lines' order."""
     return subprocess.run(
-        [sys.executable, "-m", "strikesim", *args],
+        cli_command(args),
         cwd=cwd,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         text=True,
         timeout=timeout,
-        env=env,
+        env=CLI_ENV,
     )

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import yaml
 from strikesim.cli import main
 from strikesim.config import ConfigError
 from strikesim.sweep import open_sweep, plan_sweep
-from tests.conftest import run_cli
+from tests.conftest import CLI_ENV, cli_command, run_cli
 
 RUN_FILES = {"config.yaml", "summary.json", "timeseries.parquet", "turnout.png", ".hydra"}
 
@@ -102,20 +101,6 @@ def test_joblib_sweep_writes_complete_job_folders_and_an_index(tmp_path: Path) -
     assert not (folder / ".staging").exists()
 
 
-def run_combined(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """The command with stderr merged into stdout, to see the order lines appear in."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
-    return subprocess.run(
-        [sys.executable, "-m", "strikesim", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-
-
 def test_a_failing_job_is_reported_at_once_the_others_go_on_and_a_rerun_retries_it(
     tmp_path: Path,
 ) -> None:
@@ -123,7 +108,7 @@ def test_a_failing_job_is_reported_at_once_the_others_go_on_and_a_rerun_retries_
     nx.write_graphml(nx.connected_watts_strogatz_graph(300, 6, 0.1, seed=1), good)
     bad.write_text("<graphml>")
     args = ["-m", "network=file", f"network.path={bad},{good}", "seed=0"]
-    proc = run_combined(args, tmp_path)
+    proc = run_cli(args, tmp_path, merge_stderr=True)
     assert proc.returncode == 1, proc.stdout
     lines = proc.stdout.splitlines()
     failed = [i for i, line in enumerate(lines) if "job 0 failed" in line]
@@ -139,7 +124,7 @@ def test_a_failing_job_is_reported_at_once_the_others_go_on_and_a_rerun_retries_
     assert "not a readable graphml file" in index.loc[0, "error"]
 
     nx.write_graphml(nx.connected_watts_strogatz_graph(300, 6, 0.1, seed=2), bad)  # fix it
-    retry = run_combined(args, tmp_path)
+    retry = run_cli(args, tmp_path, merge_stderr=True)
     assert retry.returncode == 0, retry.stdout
     assert "2 jobs, 1 already finished, 1 to run" in retry.stdout
     assert list(pd.read_csv(folder / "index.csv")["status"]) == ["done", "done"]
@@ -147,13 +132,12 @@ def test_a_failing_job_is_reported_at_once_the_others_go_on_and_a_rerun_retries_
 
 def test_sigkill_mid_sweep_loses_nothing_finished_and_resume_completes_it(tmp_path: Path) -> None:
     args = ["-m", "population=classroom", "seed=range(0,6)"]
-    env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "strikesim", *args],
+        cli_command(args),
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=env,
+        env=CLI_ENV,
         start_new_session=True,
     )
     sweeps = tmp_path / "results" / "sweeps"
