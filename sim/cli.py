@@ -1,16 +1,21 @@
-"""The ``strikesim`` command: subcommands by first word, otherwise a Hydra run or sweep.
+"""The ``strikesim`` command: subcommands by first word, otherwise one run or a Hydra sweep.
 
-``strikesim [overrides]`` and ``strikesim -m [sweep overrides]`` go to Hydra. Before Hydra starts,
-the overrides are composed and validated here ("preflight"), so that bad input gets one clear line
-on stderr and exit code 2 — and Hydra never creates a run folder for a run that cannot start.
+``strikesim [overrides]`` composes the config with Hydra's compose API, validates it, runs the
+simulation in memory and only then publishes the run folder (``hydra.run.dir``) through a fresh
+staging folder (:func:`strikesim.results.publish_folder`): bad input gets one clear line on stderr
+and exit code 2 before anything is written, and a failed or interrupted run leaves nothing behind
+and removes nothing it did not create. ``strikesim -m [sweep overrides]`` goes to
+:mod:`strikesim.sweep`, which hands the jobs to Hydra's launcher.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
-import shutil
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import get_type_hints
@@ -19,17 +24,26 @@ import hydra
 from hydra import compose, initialize_config_module
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override, OverrideType
 from hydra.errors import HydraException, MissingConfigException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from strikesim import results
 from strikesim.config import ConfigError, StrikeConfig, register_schema, schema_help, validate
 
 CONFIG_MODULE = "strikesim.conf"
+RUNS_ROOT = Path("results/runs")
 EXIT_BAD_INPUT = 2
-MAX_CHECKED_VALUES = 50
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention (SIGTERM: 143)
+# Hydra's own options that only print (no job runs, no folder is made); any other option is refused
+HYDRA_INFO_FLAGS = ("--cfg", "-c", "--info", "-i", "--hydra-help", "--resolve", "-p", "--package")
+SWEEP_FLAGS = ("-m", "--multirun")
+# the hydra.* overrides a user may give: where results go, and which launcher runs a sweep
+RUN_HYDRA_KEYS = ("hydra.run.dir",)
+SWEEP_HYDRA_KEYS = ("hydra.sweep.dir", "hydra/launcher", "hydra.launcher.")
 
 # name -> (module, function); the function takes the remaining argv and returns an exit code
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -50,9 +64,67 @@ def bad_input(error: object) -> int:
     return EXIT_BAD_INPUT
 
 
+def out_of_space(error: BaseException) -> int:
+    """A write failed for want of disk space: one line, nothing half-written was published."""
+    where = getattr(error, "filename", None)
+    print(
+        f"strikesim: out of disk space{f' writing {where}' if where else ''}: nothing unfinished "
+        "was published; free some space and run the same command again",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup path handles both."""
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` in the main thread for the duration."""
+
+    def raise_terminated(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, raise_terminated)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted(exc: KeyboardInterrupt, what: str) -> int:
+    """One line for Ctrl-C or SIGTERM; the shell's exit code for the signal."""
+    name = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
+    print(f"strikesim: stopped by {name}; {what}", file=sys.stderr)
+    return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+
+
+def check_hydra_overrides(args: Sequence[str], allowed: Sequence[str], mode: str) -> None:
+    """Refuse ``hydra.*`` overrides other than ``allowed`` (prefixes): strikesim owns the rest.
+
+    Hydra's folder keys decide where files are written and removed; a sweep's job subfolders,
+    output subfolders and working directory are strikesim's to choose, so that it can prove
+    which folders it made.
+    """
+    for arg in args:
+        key = arg.lstrip("+~").split("=", 1)[0]
+        if key.startswith(("hydra.", "hydra/")) and not key.startswith(tuple(allowed)):
+            keys = ", ".join(a.rstrip(".") for a in allowed)
+            raise ConfigError(f"{key} cannot be set for {mode}; allowed: {keys}")
+
+
 def to_config(cfg: DictConfig) -> StrikeConfig:
     """Typed, validated config from Hydra's composed DictConfig (without its ``hydra`` node)."""
-    node = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
+    node = cfg
+    if "hydra" in cfg:  # composed with return_hydra_config: drop it, keep the schema's type
+        node = copy.deepcopy(cfg)
+        with open_dict(node):
+            del node["hydra"]
     _reject_unknown_keys(node, StrikeConfig(), "")
     return validate(OmegaConf.to_object(node))
 
@@ -88,11 +160,61 @@ def compose_config(overrides: Sequence[str]) -> StrikeConfig:
     return compose_configs([overrides])[0]
 
 
+def check_overrides(overrides: Sequence[str]) -> list[Override]:
+    """Parse command-line overrides with Hydra's grammar; ConfigError names the bad one."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as exc:
+        raise ConfigError(_parse_error(exc)) from None
+    for override in parsed:
+        if not override.key_or_group:
+            raise ConfigError(f"{override.input_line!r} has no key; allowed: KEY=VALUE")
+    return parsed
+
+
+def _parse_error(exc: BaseException) -> str:
+    """Hydra's grammar error in one line, with the hint it lacks for spaces and non-ASCII."""
+    text = str(exc).strip()
+    first = text.splitlines()[0]
+    if "Lexer" in text or "token recognition error" in text or "mismatched input" in text:
+        first = (
+            f"could not parse the override ({first}); allowed: KEY=VALUE, with values that hold "
+            "spaces or non-ASCII characters in quotes: KEY='a value'"
+        )
+    return first
+
+
+def compose_run(overrides: Sequence[str]) -> tuple[StrikeConfig, Path]:
+    """The validated config of one run and its folder (``hydra.run.dir``), nothing written.
+
+    The default folder is under ``results/runs/``; the scenario name in it is validated first,
+    so it cannot lead out of that root. A folder the user names is theirs to choose, under the
+    same rules (it must be new or empty).
+    """
+    check_hydra_overrides(overrides, RUN_HYDRA_KEYS, "a single run")
+    check_overrides(overrides)
+    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+        try:
+            cfg = compose("config", overrides=list(overrides), return_hydra_config=True)
+            config = to_config(cfg)
+            folder = Path(str(cfg.hydra.run.dir))
+        except (HydraException, OmegaConfBaseException) as exc:
+            raise ConfigError(explain(exc)) from None
+    named = any(o.split("=", 1)[0] == "hydra.run.dir" for o in overrides)
+    if not named and not folder.resolve().is_relative_to(RUNS_ROOT.resolve()):
+        raise ConfigError(
+            f"the run folder {str(folder)!r} would leave {RUNS_ROOT}/; allowed: a scenario.name "
+            "without '/' or '..', or an explicit hydra.run.dir"
+        )
+    return config, folder
+
+
 def compose_configs(override_lists: Sequence[Sequence[str]]) -> list[StrikeConfig]:
     """Compose many configs under one Hydra initialization (it costs more than a compose)."""
     configs = []
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
         for overrides in override_lists:
+            check_overrides(overrides)
             try:
                 configs.append(to_config(compose("config", overrides=list(overrides))))
             except (HydraException, OmegaConfBaseException) as exc:
@@ -132,55 +254,100 @@ def _schema_fields(key: str) -> dict[str, object]:
     return {f.name: hints[f.name] for f in fields(node)}  # type: ignore[arg-type]
 
 
-def preflight(argv: Sequence[str]) -> None:
-    """Validate every job a command line would run, before Hydra creates any folder.
+def check_jobs(jobs: Sequence[Sequence[str]]) -> None:
+    """Validate every job of a sweep, before anything is written; ConfigError on the first bad one.
 
-    A sweep is checked value by value (each swept key at each of its values, the others at their
-    first), so a bad value anywhere in the sweep is caught before the first job starts. Long
-    sweeps (``seed=range(0,1000)``) are checked at their first and last values only.
+    Composing costs ~0.1 s, so each distinct set of structural overrides (config groups, ``+``
+    and ``~``) is composed once and each job's plain ``key=value`` changes are applied to a copy
+    and validated (~3 ms), the way Hydra applies them. Jobs that differ only in ``seed`` are
+    validated once, and every seed on its own against the schema's range.
     """
-    args = [a for a in argv if not a.startswith("-")]
-    try:
-        parsed = OverridesParser.create().parse_overrides(args)
-    except HydraException as exc:
-        raise ConfigError(str(exc).strip().splitlines()[0]) from None
-    base, sweeps = [], []
-    for override in parsed:
-        if override.is_sweep_override():
-            values = list(override.sweep_string_iterator())
-            sweeps.append((override.get_key_element(), values))
-            base.append(f"{override.get_key_element()}={values[0]}")
-        else:
-            base.append(override.input_line)
-    jobs = [base]
-    for key, values in sweeps:
-        others = [b for b in base if not b.startswith(f"{key}=")]
-        checked = values if len(values) <= MAX_CHECKED_VALUES else [values[0], values[-1]]
-        jobs += [[*others, f"{key}={value}"] for value in checked[1:]]
-    compose_configs(jobs)
+    groups = set(config_groups())
+    bases: dict[tuple[str, ...], DictConfig] = {}
+    checked: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+        for job in jobs:
+            try:
+                parsed = check_overrides(job)
+                changes = [o for o in parsed if _is_value_change(o, groups)]
+                structural = tuple(o.input_line for o in parsed if o not in changes)
+                values = tuple(o.input_line for o in changes if o.get_key_element() != "seed")
+                for o in changes:
+                    if o.get_key_element() == "seed":
+                        _check_seed(o.value())
+                if (structural, values) in checked:
+                    continue
+                checked.add((structural, values))
+                if structural not in bases:
+                    bases[structural] = compose("config", overrides=list(structural))
+                cfg = copy.deepcopy(bases[structural])
+                for o in changes:
+                    OmegaConf.update(cfg, o.get_key_element(), o.value(), merge=True)
+                to_config(cfg)
+            except (HydraException, OmegaConfBaseException) as exc:
+                raise ConfigError(explain(exc)) from None
+
+
+def _is_value_change(override: Override, groups: set[str]) -> bool:
+    """``key=value`` on a config key (not a group choice, an addition or a deletion)."""
+    key = override.get_key_element()
+    return (
+        override.type == OverrideType.CHANGE
+        and override.package is None
+        and "/" not in key
+        and key not in groups
+    )
+
+
+def _check_seed(value: object) -> None:
+    meta = next(f.metadata for f in fields(StrikeConfig) if f.name == "seed")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"seed={value!r} has the wrong type; allowed: an integer")
+    if not meta["low"] <= value <= meta["high"]:
+        raise ConfigError(
+            f"seed={value} is out of range; allowed: {meta['low']} to {meta['high']:,}"
+        )
 
 
 @hydra.main(config_path="pkg://strikesim.conf", config_name="config", version_base="1.3")
 def hydra_app(cfg: DictConfig) -> float | None:
-    """One Hydra job: simulate, write the run folder, print the report (a sweep's job: sweep.py)."""
-    from strikesim.run import report, save_run, simulate
+    """A sweep's job, as Hydra's launcher calls it (single runs do not go through Hydra's app)."""
+    from strikesim.sweep import run_job
 
-    if HydraConfig.get().mode == RunMode.MULTIRUN:
-        from strikesim.sweep import run_job
+    if HydraConfig.get().mode != RunMode.MULTIRUN:  # only Hydra's printing options get here
+        raise SystemExit(bad_input("a single run goes through 'strikesim KEY=VALUE ...'"))
+    return run_job(cfg)
 
-        return run_job(cfg)
-    folder = Path(HydraConfig.get().runtime.output_dir)
+
+def _overrides_of(args: Sequence[str]) -> list[str]:
+    """The overrides among Hydra's printing options (``--cfg job``, ``-p PACKAGE`` take a value)."""
+    takes_value = {"--cfg", "-c", "-p", "--package"}
+    return [
+        a
+        for i, a in enumerate(args)
+        if not a.startswith("-") and not (i and args[i - 1] in takes_value)
+    ]
+
+
+def run_once(args: Sequence[str]) -> int:
+    """``strikesim [overrides]``: compose, simulate in memory, then publish the run folder."""
+    from strikesim.run import publish_run, report, simulate
+
     try:
-        result = simulate(to_config(cfg))
-        save_run(result, folder)
-    except BaseException as exc:  # bad input, a bug or Ctrl-C: leave no half-written folder
-        if not results.is_finished(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-        if not isinstance(exc, ConfigError):
-            raise
-        raise SystemExit(bad_input(exc)) from None
+        config, folder = compose_run(args)
+        results.refuse_existing(folder, "hydra.run.dir")
+        result = simulate(config)
+        publish_run(result, folder)
+    except ConfigError as exc:
+        return bad_input(exc)
+    except OSError as exc:
+        if results.is_out_of_space(exc):
+            return out_of_space(exc)
+        raise
+    except KeyboardInterrupt as exc:
+        return interrupted(exc, "nothing was written")
     print(report(result.summary, folder), flush=True)
-    return float(result.summary["marchers"])
+    return 0
 
 
 def usage() -> str:
@@ -221,15 +388,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
-    from strikesim import sweep
+    flags = [a for a in args if a.startswith("-")]
+    unknown = [f for f in flags if f.split("=", 1)[0] not in (*SWEEP_FLAGS, *HYDRA_INFO_FLAGS)]
+    if unknown:
+        return bad_input(
+            f"option {unknown[0]!r} is not supported; allowed: KEY=VALUE overrides, "
+            f"{', '.join(SWEEP_FLAGS)}, {', '.join(HYDRA_INFO_FLAGS)}, --help "
+            "(the config is strikesim's own: to rerun a run, use the overrides in its folder)"
+        )
+    with sigterm_as_interrupt():
+        if any(f in SWEEP_FLAGS for f in flags) and not set(flags) - set(SWEEP_FLAGS):
+            from strikesim import sweep
 
-    if sweep.is_multirun(args):  # our runner: resumable folder, failures reported as they happen
-        return sweep.run_sweep(args, hydra_app)
-    if not any(a.startswith("--") for a in args):  # --cfg, --info etc. are Hydra's own business
-        try:
-            preflight(args)
-        except ConfigError as exc:
-            return bad_input(exc)
-    sys.argv = ["strikesim", *args]
-    hydra_app()
-    return 0
+            return sweep.run_sweep(args, hydra_app)
+        if flags:  # Hydra's printing options (--cfg job, --info): Hydra answers, runs nothing
+            try:
+                compose_run(_overrides_of(args))
+            except ConfigError as exc:
+                return bad_input(exc)
+            sys.argv = ["strikesim", *args]
+            hydra_app()
+            return 0
+        return run_once(args)

@@ -1,21 +1,34 @@
-"""Results on disk: every file written atomically (temp file in the same folder, then rename).
+"""Results on disk, written so that strikesim never loses anything it did not create.
 
-A run folder holds ``config.yaml`` (the resolved config), ``timeseries.parquet`` (one row per day,
-agent type and form of participation, counts in people), ``turnout.png`` and ``summary.json``.
-``summary.json`` is written last: its presence marks a finished run, so a reader (or a resumed
-sweep) never mistakes a half-written folder for a result.
+Every file is written atomically (temp file in the same folder, then rename). A run folder holds
+``config.yaml`` (the resolved config), ``timeseries.parquet`` (one row per day, agent type and
+form of participation, counts in people), ``turnout.png`` and ``summary.json``. ``summary.json``
+is written last and records the size of every other file: a folder counts as finished only when
+the summary parses and every file it lists is there with that size, so a reader (or a resumed
+sweep) never mistakes a half-written or tampered folder for a result.
+
+Folders follow one rule (:func:`publish_folder`): a run is written into a fresh staging folder
+that this process made itself, then renamed into place. On any failure — bad input found late,
+a bug, a full disk, Ctrl-C — only that staging folder and the parent folders this process created
+(if still empty) are removed. A folder that existed before is never removed, emptied or written
+over: an existing non-empty target is refused before any work.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from strikesim.config import ConfigError
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.parquet"
@@ -56,5 +69,126 @@ def read_summary(folder: Path) -> dict[str, Any]:
     return json.loads((Path(folder) / SUMMARY).read_text())
 
 
+def file_sizes(folder: Path, names: tuple[str, ...] = (CONFIG, TIMESERIES, PLOT)) -> dict[str, int]:
+    """``{name: size in bytes}`` of a run's files, recorded in its summary (:func:`is_finished`)."""
+    return {name: (Path(folder) / name).stat().st_size for name in names}
+
+
 def is_finished(folder: Path) -> bool:
-    return (Path(folder) / SUMMARY).is_file()
+    """A complete run folder: a summary that parses and every file it lists, at its size.
+
+    Summaries written before sizes were recorded list none; they need config and time series.
+    """
+    try:
+        summary = read_summary(folder)
+    except (OSError, ValueError):
+        return False
+    if not isinstance(summary, dict):
+        return False
+    expected = summary.get("files") or {CONFIG: None, TIMESERIES: None}
+    for name, size in expected.items():
+        path = Path(folder) / name
+        if not path.is_file() or (size is not None and path.stat().st_size != size):
+            return False
+    return True
+
+
+def is_out_of_space(exc: BaseException) -> bool:
+    """A write failed for want of space (disk full, quota, file-size limit)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    text = str(exc).lower()  # pyarrow and matplotlib sometimes re-raise without an errno
+    return isinstance(exc, OSError) and ("no space left" in text or "file too large" in text)
+
+
+def refuse_existing(folder: Path, key: str) -> None:
+    """ConfigError unless ``folder`` is absent or an empty directory: never write into others'."""
+    folder = Path(folder)
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if not folder.is_dir():
+        raise ConfigError(
+            f"{key}={str(folder)!r} exists and is not a folder; allowed: a new folder"
+        )
+    if any(folder.iterdir()):
+        raise ConfigError(
+            f"{key}={str(folder)!r} exists and is not empty; allowed: a new or empty folder "
+            "(strikesim never writes into a folder that holds anything)"
+        )
+
+
+def make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return the ones created here, outermost first."""
+    missing = [p for p in [Path(folder), *Path(folder).parents] if not p.exists()][::-1]
+    created = []
+    for path in missing:
+        try:
+            path.mkdir()
+        except FileExistsError:  # made by someone else meanwhile: not ours to remove
+            continue
+        created.append(path)
+    return created
+
+
+def remove_if_empty(created: list[Path]) -> None:
+    """Undo :func:`make_parents`: remove folders this process created, innermost first, if empty."""
+    for path in reversed(created):
+        try:
+            path.rmdir()
+        except OSError:  # not empty (someone else wrote there) or already gone: leave it
+            return
+
+
+@contextmanager
+def created_parents(folder: Path) -> Iterator[list[Path]]:
+    """Create ``folder``'s missing parents; on failure remove those this process made, if empty."""
+    created = make_parents(folder)
+    try:
+        yield created
+    except BaseException:
+        remove_if_empty(created)
+        raise
+
+
+def publish_folder(target: Path, key: str, write: Callable[[Path], None]) -> None:
+    """Write a folder by ``write(staging)`` into a fresh staging folder, then move it to ``target``.
+
+    ``target`` must be absent or an empty folder (else ConfigError, nothing done). The staging
+    folder is made here by ``mkdtemp`` beside ``target``, so removing it on failure removes only
+    what this call wrote. ``summary.json`` arrives last, so the folder is never seen finished early.
+    """
+    target = Path(target)
+    refuse_existing(target, key)
+    with created_parents(target.parent):
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.staging-"))
+        try:
+            os.chmod(staging, 0o777 & ~_UMASK)  # mkdtemp makes 0700; results are ordinary folders
+            write(staging)
+            _move_into_place(staging, target, key)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # made by mkdtemp above: ours alone
+            raise
+
+
+def _move_into_place(staging: Path, target: Path, key: str) -> None:
+    """Rename ``staging`` to ``target``; into an existing empty ``target`` file by file."""
+    if not target.exists():
+        try:
+            os.rename(staging, target)
+            return
+        except OSError as exc:  # appeared meanwhile, not empty: refuse, keep it as it is
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+    refuse_existing(target, key)
+    names = sorted(p.name for p in staging.iterdir() if p.name != SUMMARY)
+    names += [SUMMARY] if (staging / SUMMARY).exists() else []
+    moved: list[Path] = []
+    try:
+        for name in names:
+            os.rename(staging / name, target / name)
+            moved.append(target / name)
+    except BaseException:
+        for path in moved:  # files this call created and moved: take them back out
+            os.rename(path, staging / path.name)
+        raise
+    staging.rmdir()

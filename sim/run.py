@@ -109,14 +109,24 @@ def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
 
 
 def save_run(result: RunResult, folder: Path) -> None:
-    """Write the run folder; ``summary.json`` last, so its presence means "finished"."""
+    """Write the run's files into ``folder`` (a staging folder: see :func:`publish_run`).
+
+    ``summary.json`` comes last and lists the other files' sizes, so a folder counts as
+    finished only when all of them are complete (:func:`strikesim.results.is_finished`).
+    """
     folder = Path(folder)
     results.write_text(
         folder / results.CONFIG, OmegaConf.to_yaml(OmegaConf.structured(result.config))
     )
     results.write_parquet(folder / results.TIMESERIES, result.timeseries)
     plot_turnout(result.timeseries, result.summary, folder / results.PLOT)
-    results.write_json(folder / results.SUMMARY, result.summary)
+    summary = {**result.summary, "files": results.file_sizes(folder)}
+    results.write_json(folder / results.SUMMARY, summary)
+
+
+def publish_run(result: RunResult, folder: Path, key: str = "hydra.run.dir") -> None:
+    """Write the run folder ``folder`` (absent or empty) through a staging folder, atomically."""
+    results.publish_folder(folder, key, lambda staging: save_run(result, staging))
 
 
 def report(summary: dict[str, Any], folder: Path | None = None) -> str:

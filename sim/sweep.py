@@ -8,16 +8,25 @@ with ``hydra/launcher=joblib``, ``ray`` or ``submitit_slurm``); this module adds
   overrides). The same command — or an experiment preset that expands to the same jobs — lands in
   the same folder and resumes; two different sweeps never share a folder, whenever they start.
   ``hydra.sweep.dir=DIR`` picks a folder by hand (a fresh one, or one to resume).
-- **A job folder appears only when the job is complete.** Hydra runs each job in
-  ``<sweep>/.staging/<n>/``; the finished run folder (what :func:`strikesim.run.save_run` writes,
-  plus Hydra's ``.hydra/``) is renamed to ``<sweep>/<n>/`` in one step. A SIGKILL leaves at most a
-  hidden staging folder, which the next attempt clears.
+- **A job folder appears only when the job is complete.** Each attempt ("session") makes its
+  own fresh staging folder ``<sweep>/.staging/<session>/``; a job is written into a folder made
+  there and renamed to ``<sweep>/<n>/`` in one step. Only this session's staging folder is ever
+  removed; a SIGKILL leaves it behind (hidden, reported by the next attempt, never touched).
+- **One writer per folder.** A sweep holds an exclusive lock on ``<sweep>/.lock`` while it
+  runs; a second command on the same folder is refused with one line. A job folder counts as
+  finished only when its summary lists every file at its size (:func:`results.is_finished`); an
+  unfinished one is moved aside to ``.incomplete/`` (never deleted) and the job redone.
+- **Names and folders are checked first.** Every job is validated before anything is written;
+  ``hydra.sweep.subdir`` and other Hydra folder keys are strikesim's, and refused if given.
 - **Resume.** A job whose ``<n>/summary.json`` exists is skipped; failed and interrupted jobs run
   again.
 - **Failures reported at once.** A failing job prints one line to stderr, records its error in
   ``<sweep>/.status/<n>.json`` (atomically; one file per job, so parallel jobs never write the same
   file) and the sweep goes on. ``index.csv`` (job, status, factors, marchers, error) is rebuilt
   from those records when the sweep ends; the command exits 1 if any job failed.
+- **Stops.** Ctrl-C or SIGTERM finishes the index (jobs cut short are ``interrupted``) and prints
+  one line on how to resume; a full disk stops the sweep with one line, publishing nothing
+  half-written; the same command resumes once space is back.
 
 Replications and common random numbers: a replication is a value of ``seed``
 (``seed=range(0,20)``). Every random stream of a run is ``SeedSequence(seed, spawn_key=(purpose,))``
@@ -28,6 +37,9 @@ seed is used as given — not re-derived — so any job reruns alone from the ov
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -35,6 +47,7 @@ import re
 import shutil
 import socket
 import sys
+import tempfile
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -63,7 +76,17 @@ INDEX = "index.csv"
 STAGING = ".staging"
 STATUS = ".status"
 SESSION = ".session.json"
+LOCK = ".lock"
+INCOMPLETE = ".incomplete"
 EXIT_JOBS_FAILED = 1
+_held_locks: dict[Path, int] = {}  # sweep folder -> locked file descriptor, until finish_sweep
+
+
+class DiskFull(BaseException):
+    """A job ran out of disk space: stop the sweep (every later job would fail the same way).
+
+    A BaseException, so that Hydra's launcher does not record it as one failed job and go on.
+    """
 
 
 @dataclass
@@ -99,33 +122,34 @@ def _is_hydra(override: str) -> bool:
 
 
 def plan_sweep(args: Sequence[str], root: Path = SWEEPS_ROOT) -> SweepPlan:
-    """Expand a sweep command exactly as Hydra's basic sweeper will, and validate every value.
+    """Expand a sweep command exactly as Hydra's basic sweeper will, and validate every job.
 
     The sweep's parameters are an experiment preset's ``hydra.sweeper.params`` followed by the
     command line's overrides (a later value of a key replaces an earlier one, as in Hydra).
+    Nothing is written; any bad value, in any job, is a ConfigError.
     """
-    from strikesim.cli import CONFIG_MODULE, explain, preflight
+    from strikesim.cli import CONFIG_MODULE, SWEEP_HYDRA_KEYS, check_hydra_overrides, check_jobs
 
     words = [a for a in args if not a.startswith("-")]
     hydra_args = [a for a in words if _is_hydra(a)]
     task = [a for a in words if not _is_hydra(a)]
+    check_hydra_overrides(hydra_args, SWEEP_HYDRA_KEYS, "a sweep")
     parser = OverridesParser.create()
     try:
         parsed = parser.parse_overrides(task)
         first = [
-            f"{o.get_key_element()}={next(iter(o.sweep_string_iterator()))}"
-            if o.is_sweep_override()
-            else o.input_line
+            f"{o.get_key_element()}={_first_value(o)}" if o.is_sweep_override() else o.input_line
             for o in parsed
         ]
         with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
             cfg = compose("config", [*first, *hydra_args], return_hydra_config=True)
+        _check_launcher(cfg)
         params = [f"{k}={v}" for k, v in (cfg.hydra.sweeper.params or {}).items()]
         expanded = [*params, *task]
         (jobs,) = BasicSweeper.split_arguments(parser.parse_overrides(expanded), None)
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(explain(exc)) from None
-    preflight(expanded)
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        raise ConfigError(_explain(exc)) from None
+    check_jobs(jobs)
     factors = {
         _key(o): list(dict.fromkeys(job[i].split("=", 1)[1] for job in jobs))
         for i, o in enumerate(jobs[0])
@@ -134,6 +158,34 @@ def plan_sweep(args: Sequence[str], root: Path = SWEEPS_ROOT) -> SweepPlan:
     explicit = [a.split("=", 1)[1] for a in hydra_args if _key(a) == "hydra.sweep.dir"]
     folder = Path(explicit[-1]) if explicit else root / sweep_name(jobs, factors, task)
     return SweepPlan(folder, jobs, factors, " ".join(["strikesim", *args]))
+
+
+def _first_value(override: Any) -> str:
+    """A sweep's first value; an empty sweep (``seed=range(0,0)``) is refused by name."""
+    first = next(iter(override.sweep_string_iterator()), None)
+    if first is None:
+        raise ConfigError(
+            f"{override.input_line} gives no values; allowed: a sweep of one or more values"
+        )
+    return first
+
+
+def _check_launcher(cfg: DictConfig) -> None:
+    """Launcher settings Hydra would only refuse mid-sweep (joblib's ``n_jobs=0``)."""
+    n_jobs = cfg.hydra.launcher.get("n_jobs", None)
+    if n_jobs is not None and (not isinstance(n_jobs, int) or n_jobs == 0):
+        raise ConfigError(
+            f"hydra.launcher.n_jobs={n_jobs!r} is not allowed; allowed: a positive number of "
+            "workers, or -1 for all cores"
+        )
+
+
+def _explain(exc: BaseException) -> str:
+    from strikesim.cli import explain
+
+    if isinstance(exc, ValueError) and not isinstance(exc, ConfigError):  # range(0,5,0)
+        return f"bad sweep: {str(exc).strip().splitlines()[0]}"
+    return str(exc) if isinstance(exc, ConfigError) else explain(exc)
 
 
 def sweep_name(jobs: list[list[str]], factors: dict[str, list[str]], task: list[str]) -> str:
@@ -160,32 +212,85 @@ def jobs_digest(jobs: list[list[str]]) -> str:
 
 
 def open_sweep(plan: SweepPlan) -> list[int]:
-    """Create or reopen the sweep folder; return the jobs still to run.
+    """Create or reopen the sweep folder, take its lock; return the jobs still to run.
 
-    Refuses (ConfigError, nothing written) a folder that holds another sweep or something else.
+    Refuses (ConfigError, nothing written) a folder that holds another sweep or anything else,
+    and a folder another strikesim process is writing (its lock is held). The lock stays with
+    this process until :func:`finish_sweep` (or its exit).
     """
-    folder, record = plan.folder, plan.to_json()
+    _check_folder(plan)
+    created = results.make_parents(plan.folder)
+    try:
+        _lock(plan.folder)
+        _check_folder(plan)  # again, now that no other writer can change it
+    except BaseException:
+        if created:  # the folder is ours: so is the lock file just made in it
+            _unlock(plan.folder)
+            (plan.folder / LOCK).unlink(missing_ok=True)
+            results.remove_if_empty(created)
+        raise
+    if not (plan.folder / PLAN).is_file():
+        record = plan.to_json()
+        record["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+        record["strikesim"] = strikesim.__version__
+        results.write_json(plan.folder / PLAN, record)
+    return [n for n in range(len(plan.jobs)) if not results.is_finished(plan.folder / str(n))]
+
+
+def _check_folder(plan: SweepPlan) -> None:
+    folder = plan.folder
     if (folder / PLAN).is_file():
-        recorded = json.loads((folder / PLAN).read_text())
-        if same_jobs([j["overrides"] for j in recorded["jobs"]]) != same_jobs(plan.jobs):
+        try:
+            recorded = json.loads((folder / PLAN).read_text())
+            jobs = [j["overrides"] for j in recorded["jobs"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ConfigError(
+                f"hydra.sweep.dir={str(folder)!r} holds an unreadable {PLAN}; allowed: a new folder"
+            ) from None
+        if same_jobs(jobs) != same_jobs(plan.jobs):
             raise ConfigError(
                 f"hydra.sweep.dir={str(folder)!r} holds a different sweep "
-                f"({recorded['command']!r}); allowed: a new folder, or the same sweep to resume it"
+                f"({recorded.get('command')!r}); allowed: a new folder, or the same sweep to "
+                "resume it"
             )
-    elif folder.exists() and any(folder.iterdir()):
+    elif folder.is_file() or (folder.is_dir() and {p.name for p in folder.iterdir()} - {LOCK}):
         raise ConfigError(
             f"hydra.sweep.dir={str(folder)!r} exists and is not a strikesim sweep; "
             "allowed: a new or empty folder"
         )
-    else:
-        record["created"] = datetime.now(UTC).isoformat(timespec="seconds")
-        record["strikesim"] = strikesim.__version__
-        results.write_json(folder / PLAN, record)
-    return [n for n in range(len(plan.jobs)) if not results.is_finished(folder / str(n))]
+
+
+def _lock(folder: Path) -> None:
+    """Hold ``<folder>/.lock`` exclusively (flock: released by the kernel if this process dies)."""
+    if folder in _held_locks:
+        return
+    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+            raise
+        raise ConfigError(
+            f"hydra.sweep.dir={str(folder)!r} is being written by another strikesim process "
+            f"(pid {holder}); allowed: wait for it to end, then run the same command to resume"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _held_locks[folder] = fd
+
+
+def _unlock(folder: Path) -> None:
+    fd = _held_locks.pop(folder, None)
+    if fd is not None:
+        os.close(fd)  # closing releases the flock; the file stays (removing it would race)
 
 
 def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
     """``strikesim -m ...``: plan, open the folder, let Hydra launch the jobs, write the index."""
+    from strikesim.cli import interrupted, out_of_space
+
     try:
         plan = plan_sweep(args)
         to_run = open_sweep(plan)
@@ -197,29 +302,98 @@ def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
         f"{len(to_run)} to run",
         flush=True,
     )
-    if to_run:
-        start_session(plan, to_run)
-        explicit = any(_key(a) == "hydra.sweep.dir" for a in args)
-        sys.argv = ["strikesim", *args, *([] if explicit else [f"hydra.sweep.dir={folder}"])]
-        try:
-            launch()
-        except SystemExit as exc:  # Hydra gave up (a worker died, a launcher error): keep the index
-            finish_sweep(folder)
-            return exc.code if isinstance(exc.code, int) and exc.code else EXIT_JOBS_FAILED
+    _report_leftovers(folder)
+    if not to_run:
+        return finish_sweep(folder)
+    session = start_session(plan, to_run)
+    flags = [a for a in args if a.startswith("-")]
+    words = [a for a in args if not a.startswith("-")]
+    explicit = any(_key(a) == "hydra.sweep.dir" for a in args)
+    sys.argv = [  # Hydra's parser wants its flags before the overrides
+        "strikesim",
+        *flags,
+        *words,
+        *([] if explicit else [f"hydra.sweep.dir={folder}"]),
+        f"hydra.sweep.subdir={STAGING}/{session}/${{hydra.job.num}}",
+    ]
+    try:
+        launch()
+    except SystemExit as exc:  # Hydra gave up (a worker died, a launcher error): keep the index
+        finish_sweep(folder)
+        return exc.code if isinstance(exc.code, int) and exc.code else EXIT_JOBS_FAILED
+    except KeyboardInterrupt as exc:
+        index = finish_sweep(folder, quiet=True)
+        return interrupted(exc, _resume_hint(index, "sweep"))
+    except (DiskFull, OSError) as exc:
+        error = exc.args[0] if isinstance(exc, DiskFull) else exc
+        if not results.is_out_of_space(error):
+            raise
+        _finish_if_possible(folder)
+        return out_of_space(error)
     return finish_sweep(folder)
 
 
-def start_session(plan: SweepPlan, to_run: list[int]) -> None:
-    """Record this attempt's start and jobs, for the progress lines of the jobs."""
-    session = {"started": time.time(), "to_run": to_run, "factors": list(plan.factors)}
-    results.write_json(plan.folder / SESSION, session)
+def _resume_hint(index: pd.DataFrame | None, what: str) -> str:
+    if index is None:
+        return "run the same command again to resume"
+    done = int((index["status"] == "done").sum())
+    return f"{done} of {len(index)} jobs done (index.csv); run the same command again to resume"
 
 
-def finish_sweep(folder: Path) -> int:
-    """Write the index, print the tally; exit code 1 if any job failed."""
+def _finish_if_possible(folder: Path) -> None:
+    """Write what can be written of the index on a full disk; resume needs only the plan."""
+    try:
+        finish_sweep(folder, quiet=True)
+    except OSError:
+        _unlock(folder)
+
+
+def _report_leftovers(folder: Path) -> None:
+    """Staging folders of killed attempts are never removed by strikesim: say where they are."""
+    staging = folder / STAGING
+    left = sorted(p.name for p in staging.iterdir()) if staging.is_dir() else []
+    if left:
+        print(
+            f"strikesim: {len(left)} staging folder(s) of earlier, killed attempts remain in "
+            f"{staging} (unfinished work; safe to delete when no sweep is running)",
+            flush=True,
+        )
+
+
+def start_session(plan: SweepPlan, to_run: list[int]) -> str:
+    """Make this attempt's fresh staging folder and record its start and jobs; return its id."""
+    session = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
+    (plan.folder / STAGING).mkdir(exist_ok=True)
+    (plan.folder / STAGING / session).mkdir()  # fresh: everything under it is this session's
+    record = {
+        "id": session,
+        "started": time.time(),
+        "to_run": to_run,
+        "factors": list(plan.factors),
+    }
+    results.write_json(plan.folder / SESSION, record)
+    return session
+
+
+def finish_sweep(folder: Path, quiet: bool = False) -> Any:
+    """Close this session: mark its cut-short jobs, write the index, release the lock.
+
+    Returns the exit code (1 if any job failed), or with ``quiet`` the index without printing.
+    """
+    session = _session(folder)
+    _mark_interrupted(folder, session)
     index = write_index(folder)
+    if session.get("id"):  # this session's staging folder: made fresh by start_session
+        shutil.rmtree(folder / STAGING / session["id"], ignore_errors=True)
+        _remove_empty(folder / STAGING)
+    (folder / SESSION).unlink(missing_ok=True)
+    _unlock(folder)
+    if quiet:
+        return index
     counts = index["status"].value_counts()
-    tally = ", ".join(f"{counts[s]} {s}" for s in ("done", "failed", "interrupted") if s in counts)
+    tally = ", ".join(
+        f"{counts[s]} {s}" for s in ("done", "failed", "interrupted", "pending") if s in counts
+    )
     print(f"strikesim: {folder}: {tally} (index.csv)", flush=True)
     if counts.get("failed", 0):
         print(
@@ -229,6 +403,23 @@ def finish_sweep(folder: Path) -> int:
         )
         return EXIT_JOBS_FAILED
     return 0
+
+
+def _mark_interrupted(folder: Path, session: dict[str, Any]) -> None:
+    """Jobs of this session still recorded as running were cut short (a stop, a killed worker)."""
+    for num in session.get("to_run", []):
+        path = folder / STATUS / f"{num}.json"
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if record.get("status") == "running" and not results.is_finished(folder / str(num)):
+            write_status(folder, {**record, "status": "interrupted"})
+
+
+def _remove_empty(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.rmdir()
 
 
 def run_job(cfg: DictConfig) -> float | None:
@@ -247,19 +438,20 @@ def execute_job(
     num: int,
     overrides: list[str],
     make_config: Callable[[], StrikeConfig],
-    staging: Path,
+    hydra_dir: Path | None = None,
 ) -> float | None:
-    """Run job ``num`` of the sweep in ``folder`` in ``staging``, then publish it as ``<num>/``.
+    """Run job ``num`` of the sweep in ``folder`` and publish it as ``<num>/``.
 
-    Returns the marchers, or None when the job failed (its error is recorded and printed).
+    The run is written into a folder made fresh inside this session's staging folder, together
+    with Hydra's record of the job (``hydra_dir/.hydra``, when Hydra launched it), then renamed
+    into place. Returns the marchers, or None when the job failed (its error is recorded and
+    printed). Ctrl-C and a full disk stop the job (and the sweep) with nothing published.
     """
     from strikesim.run import save_run, simulate
 
     final = folder / str(num)
     if results.is_finished(final):
-        shutil.rmtree(staging, ignore_errors=True)
         return float(results.read_summary(final)["marchers"])
-    _clear_staging(staging)
     record: dict[str, Any] = {
         "job": num,
         "overrides": overrides,
@@ -270,12 +462,17 @@ def execute_job(
     }
     write_status(folder, record)
     start = time.perf_counter()
+    staging = _make_staging(folder, num)
     try:
         result = simulate(make_config())
         save_run(result, staging)
-        _publish(staging, final)
+        _adopt_hydra_record(hydra_dir, staging)
+        _publish(folder, staging, final)
     except Exception as exc:
-        shutil.rmtree(staging, ignore_errors=True)  # staging holds only running or killed jobs
+        shutil.rmtree(staging, ignore_errors=True)  # made by _make_staging for this job alone
+        if results.is_out_of_space(exc):
+            _write_status_if_possible(folder, {**record, "status": "interrupted"})
+            raise DiskFull(exc) from exc
         error = _one_line(exc)
         write_status(folder, {**record, "status": "failed", "error": error, **_elapsed(start)})
         print(
@@ -283,6 +480,10 @@ def execute_job(
         )
         sys.stderr.flush()
         return None
+    except BaseException:  # Ctrl-C, SIGTERM: nothing published, the job is redone on resume
+        shutil.rmtree(staging, ignore_errors=True)
+        _write_status_if_possible(folder, {**record, "status": "interrupted"})
+        raise
     marchers = result.summary["marchers"]
     write_status(folder, {**record, "status": "done", "marchers": marchers, **_elapsed(start)})
     print(_progress(folder, num, overrides, marchers, time.perf_counter() - start), flush=True)
@@ -299,22 +500,47 @@ def _elapsed(start: float) -> dict[str, float]:
     return {"elapsed_s": round(time.perf_counter() - start, 3)}
 
 
-def _clear_staging(staging: Path) -> None:
-    """Remove what a killed attempt left, keeping the ``.hydra/`` Hydra just wrote for this one."""
-    staging.mkdir(parents=True, exist_ok=True)
-    for path in staging.iterdir():
-        if path.name != ".hydra":
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+def _make_staging(folder: Path, num: int) -> Path:
+    """A fresh folder for job ``num`` in this session's staging folder (made by start_session)."""
+    session = _session(folder).get("id")
+    parent = folder / STAGING / session if session else None
+    if parent is None or not parent.is_dir():
+        raise RuntimeError(f"sweep {folder} has no open session; start it with start_session")
+    staging = Path(tempfile.mkdtemp(dir=parent, prefix=f"{num}-"))
+    os.chmod(staging, 0o755)
+    return staging
 
 
-def _publish(staging: Path, final: Path) -> None:
-    """Rename the complete job folder into place (atomic; replaces at most an empty folder)."""
-    try:
-        os.rename(staging, final)
-    except OSError:
-        if not results.is_finished(final):  # a twin process finished it first: keep theirs
-            raise
-        shutil.rmtree(staging, ignore_errors=True)
+def _adopt_hydra_record(hydra_dir: Path | None, staging: Path) -> None:
+    """Move Hydra's ``.hydra/`` (config, overrides) of this job into the job's folder.
+
+    Hydra made ``hydra_dir`` for this job inside this session's staging folder; once emptied it
+    is removed (only if empty).
+    """
+    if hydra_dir is None or not (hydra_dir / ".hydra").is_dir():
+        return
+    os.rename(hydra_dir / ".hydra", staging / ".hydra")
+    _remove_empty(hydra_dir)
+
+
+def _publish(folder: Path, staging: Path, final: Path) -> None:
+    """Rename the complete job folder into place, in one step.
+
+    An unfinished folder already at ``final`` (from a version without the lock, or tampered
+    with) is not deleted: it is moved aside to ``.incomplete/`` and reported.
+    """
+    if final.exists() and not results.is_finished(final):
+        aside = folder / INCOMPLETE / f"{final.name}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+        aside.parent.mkdir(exist_ok=True)
+        os.rename(final, aside)
+        print(f"strikesim: unfinished job folder {final} moved aside to {aside}", file=sys.stderr)
+    os.rename(staging, final)
+
+
+def _write_status_if_possible(folder: Path, record: dict[str, Any]) -> None:
+    """Record a stop; on a full disk the record may not fit, and the job is redone anyway."""
+    with contextlib.suppress(OSError):
+        write_status(folder, record)
 
 
 def write_status(folder: Path, record: dict[str, Any]) -> None:
@@ -377,9 +603,12 @@ def job_table(folder: Path) -> pd.DataFrame:
         if results.is_finished(folder / str(num)):
             status = "done"
         else:
-            status = {"failed": "failed", "running": "interrupted", "done": "interrupted"}.get(
-                record.get("status", ""), "pending"
-            )
+            status = {
+                "failed": "failed",
+                "running": "interrupted",
+                "interrupted": "interrupted",
+                "done": "interrupted",
+            }.get(record.get("status", ""), "pending")
         values = dict(o.split("=", 1) for o in job["overrides"])
         rows.append(
             {
@@ -404,9 +633,4 @@ def write_index(folder: Path) -> pd.DataFrame:
     """Rebuild ``index.csv`` from the plan, the finished folders and the per-job records."""
     index = job_table(folder).astype({"marchers": "Int64"})
     results.atomic_write(folder / INDEX, lambda tmp: index.to_csv(tmp, index=False))
-    for leftover in (folder / SESSION, folder / STAGING):
-        if leftover.is_file():
-            leftover.unlink()
-        elif leftover.is_dir() and not any(leftover.iterdir()):
-            leftover.rmdir()
     return index

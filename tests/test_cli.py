@@ -29,7 +29,7 @@ def test_small_run_writes_a_complete_results_folder(tmp_path: Path) -> None:
     ts = pd.read_parquet(folder / "timeseries.parquet")
     assert ts.query("form == 'marching'")["people"].sum() == summary["marchers"]
     assert f"Marchers on the strike day: {summary['marchers']:>9,} people" in proc.stdout
-    assert str(folder) in proc.stdout
+    assert f"Results: {folder.relative_to(tmp_path)}" in proc.stdout
     assert (folder / "turnout.png").read_bytes()[:4] == b"\x89PNG"
 
 

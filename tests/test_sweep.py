@@ -166,7 +166,9 @@ def test_sigkill_mid_sweep_loses_nothing_finished_and_resume_completes_it(tmp_pa
         assert_complete(job)
     assert {n: (folder / n / "summary.json").stat().st_mtime_ns for n in mtimes} == mtimes
     assert list(pd.read_csv(folder / "index.csv")["status"]) == ["done"] * 6
-    assert not (folder / ".staging").exists()
+    # the killed attempt's staging folder is not this attempt's to remove: kept and reported
+    assert len(list((folder / ".staging").iterdir())) == 1
+    assert "1 staging folder(s) of earlier, killed attempts remain" in resumed.stdout
 
 
 def test_bad_sweep_input_exits_2_with_one_line_and_writes_nothing(
