@@ -8,9 +8,12 @@ This is the model of Granovetter (1978) and Watts (2002) that strikesim's decisi
 
 Convention: a node activates when the summed weight of its active in-neighbours is ``>=`` its
 need — ``threshold * weighted degree`` for ``kind="fraction"``, ``threshold`` itself for
-``kind="count"``. Updates are synchronous; active nodes stay active. The comparison is the core's
-own (:func:`strikesim.rule.commits`) on the core's own CSR network (:func:`from_networkx`), so what
-this module reproduces, the strike model inherits.
+``kind="count"``. A threshold means its decimal (or rational) value: 0.07 of 100 neighbours
+needs 7, although the float product is 7.000000000000001 (:func:`strikesim.rule.commits`
+documents the 1e-12 relative tolerance that makes it so). Integer weights are summed exactly, and
+parallel edges of a multigraph add up. Updates are synchronous; active nodes stay active. The
+comparison is the core's own (:func:`strikesim.rule.commits`) on the core's own CSR network
+(:func:`from_networkx`), so what this module reproduces, the strike model inherits.
 
 Many cascades on one graph (Watts's single-seed experiments): build a :class:`ThresholdModel` once
 and call :meth:`ThresholdModel.run` per seed set; the graph is converted only once.
@@ -106,8 +109,7 @@ class ThresholdModel:
         history = [int(active.sum())]
         limit = max_steps if max_steps is not None else n + 1
         for step in range(1, limit + 1):
-            exposure = self.network.adjacency @ active.astype(np.float32)
-            new = active | rule.commits(exposure.astype(np.float64), self.need_weight)
+            new = active | rule.commits(self.network.exposure(active), self.need_weight)
             if np.array_equal(new, active):
                 break
             when[new & ~active] = step

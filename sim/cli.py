@@ -201,10 +201,10 @@ def compose_run(overrides: Sequence[str]) -> tuple[StrikeConfig, Path]:
         except (HydraException, OmegaConfBaseException) as exc:
             raise ConfigError(explain(exc)) from None
     named = any(o.split("=", 1)[0] == "hydra.run.dir" for o in overrides)
-    if not named and not folder.resolve().is_relative_to(RUNS_ROOT.resolve()):
+    if not named and (folder.parent != RUNS_ROOT or ".." in folder.name.split("_")):
         raise ConfigError(
-            f"the run folder {str(folder)!r} would leave {RUNS_ROOT}/; allowed: a scenario.name "
-            "without '/' or '..', or an explicit hydra.run.dir"
+            f"the run folder {str(folder)!r} is not a folder in {RUNS_ROOT}/; allowed: a "
+            "scenario.name without '/' or '..', or an explicit hydra.run.dir"
         )
     return config, folder
 
@@ -333,11 +333,13 @@ def run_once(args: Sequence[str]) -> int:
     """``strikesim [overrides]``: compose, simulate in memory, then publish the run folder."""
     from strikesim.run import publish_run, report, simulate
 
+    folder = None
     try:
         config, folder = compose_run(args)
         results.refuse_existing(folder, "hydra.run.dir")
         result = simulate(config)
         publish_run(result, folder)
+        print(report(result.summary, folder), flush=True)
     except ConfigError as exc:
         return bad_input(exc)
     except OSError as exc:
@@ -345,8 +347,8 @@ def run_once(args: Sequence[str]) -> int:
             return out_of_space(exc)
         raise
     except KeyboardInterrupt as exc:
-        return interrupted(exc, "nothing was written")
-    print(report(result.summary, folder), flush=True)
+        saved = folder is not None and results.is_finished(folder)
+        return interrupted(exc, f"the run is saved in {folder}" if saved else "nothing was written")
     return 0
 
 

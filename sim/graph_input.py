@@ -4,6 +4,11 @@ Any graph runs: nodes are numbered in the graph's node order; node attributes th
 understands (``type``, ``sector``, ``union``, ``immigrant``) are read where present and drawn like
 the generator's where absent. Bad input raises :class:`ConfigError` with one line naming the file,
 the node or edge, the value and what is allowed.
+
+Tie weights: edge attribute ``weight`` (default 1). Parallel edges of a MultiGraph or
+MultiDiGraph (and of a GraphML file with repeated edges, which NetworkX reads as a multigraph)
+add their weights — two ties between the same people weigh as much as one tie of their summed
+weight, just as the generator sums the layers of a multiplex network. Self-loops are dropped.
 """
 
 from __future__ import annotations
@@ -48,7 +53,8 @@ def _lookup(values: list, allowed: tuple[str, ...], what: str, source: str) -> n
 def from_networkx(graph: nx.Graph, source: str = "graph") -> tuple[Network, GraphAttributes]:
     """Read a NetworkX graph: influence flows along edges (both ways if undirected).
 
-    Edge attribute ``weight`` (default 1) must be a positive finite number; self-loops are dropped.
+    Edge attribute ``weight`` (default 1) must be a positive finite number; parallel edges add
+    their weights (collapsing to ``nx.Graph`` first would keep only the last); self-loops drop.
     """
     if graph.number_of_nodes() == 0:
         raise ConfigError(f"{source}: the graph has no nodes; allowed: a graph with >= 1 node")
@@ -58,9 +64,10 @@ def from_networkx(graph: nx.Graph, source: str = "graph") -> tuple[Network, Grap
             raise ConfigError(
                 f"{source}: edge ({u}, {v}) has weight={w!r}; allowed: positive finite numbers"
             )
-    plain = nx.Graph(graph) if not graph.is_directed() else nx.DiGraph(graph)
-    plain.remove_edges_from(list(nx.selfloop_edges(plain)))
-    matrix = nx.to_scipy_sparse_array(plain, nodelist=nodes, weight="weight", dtype=np.float64)
+    # to_scipy_sparse_array sums the weights of parallel edges; self-loops are dropped after
+    matrix = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight="weight", dtype=np.float64)
+    matrix.setdiag(0)
+    matrix.eliminate_zeros()
     # Integer weights are exact in float32 (half the memory); other weights keep float64 so that
     # the weighted sums match a float64 reference loop to the bit.
     exact = bool(

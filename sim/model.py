@@ -234,10 +234,10 @@ class StrikeModel(mesa.Model):
             self._strike_day()
             return
         day = self.day + 1
-        exposure = self.network.adjacency @ self.committed.astype(np.float32)
+        exposure = self.network.exposure(self.committed)  # exact with integer weights
         need = rule.need(self.threshold, self.cost, self.calls.pull(day), self.momentum)
         weight_needed = rule.need_weight(need, self.degree)
-        self.committed = self.committed | rule.commits(exposure.astype(np.float64), weight_needed)
+        self.committed = self.committed | rule.commits(exposure, weight_needed)
         self.day = day
         self._record_campaign_day()
 

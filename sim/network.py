@@ -4,8 +4,8 @@ Why not build it in NetworkX: a 430,000-node NetworkX graph costs ~23 s and 2 GB
 cost well under a second (DESIGN.md). Each layer is a list of undirected pairs made by vectorized
 numpy; the layers are summed, with integer tie weights, into one symmetric CSR matrix — so a
 coworker who is also a friend weighs workplace + friendship. Integer weights keep the threshold
-comparison exact (``float32`` sums of small integers carry no rounding), which is what lets the
-vectorized kernel and the per-agent rule agree to the bit.
+comparison exact: :meth:`Network.exposure` and :attr:`Network.weighted_degree` sum them without
+rounding, which is what lets the vectorized kernel and the per-agent rule agree to the bit.
 
 Layers (Centola & Macy 2007: complex contagions need clustered, redundant ties):
 household (complete within a household), workplace, school class and congregation (clustered
@@ -16,6 +16,7 @@ household order: a ring lattice with a share of ties rewired at random).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
@@ -41,8 +42,35 @@ class Network:
 
     @property
     def weighted_degree(self) -> np.ndarray:
-        """Total tie weight of each person (float64): the denominator of the fractional rule."""
-        return np.asarray(self.adjacency.sum(axis=1), dtype=np.float64).ravel()
+        """Total tie weight of each person (float64): the denominator of the fractional rule.
+
+        Summed in float64, not in the float32 of the weights: float32 sums of integers are exact
+        only up to 2**24, float64 sums up to 2**53.
+        """
+        return np.asarray(self.adjacency.sum(axis=1, dtype=np.float64)).ravel()
+
+    @cached_property
+    def _exact_in_float32(self) -> bool:
+        """Is a float32 product exact? Integer weights whose row sums all stay within 2**24.
+
+        Every partial sum of non-negative integers is then an integer <= 2**24, which float32
+        holds exactly; the float32 product is faster than float64 (6.6 vs 8.5 ms on the city).
+        Cached: a network's adjacency is not changed after construction.
+        """
+        data = self.adjacency.data
+        if data.dtype != np.float32 or data.min(initial=0) < 0 or np.any(data != np.round(data)):
+            return False
+        return bool(self.weighted_degree.max(initial=0) <= 2**24)
+
+    def exposure(self, active: np.ndarray) -> np.ndarray:
+        """Summed tie weight of each person's ``active`` contacts (float64), exact for integers.
+
+        Why not always float32: integer weights summed in float32 lose exactness past 2**24 (a
+        few dozen ties of weight 2**20), and the threshold comparison needs exact sums.
+        """
+        if self._exact_in_float32:
+            return (self.adjacency @ active.astype(np.float32)).astype(np.float64)
+        return self.adjacency @ active.astype(np.float64)
 
     @property
     def edge_count(self) -> int:
@@ -121,6 +149,8 @@ def ring_lattice_pairs(group: np.ndarray, half_degree: int) -> tuple[np.ndarray,
             break
         src.append(order[valid])
         dst.append(order[start[valid] + (pos[valid] + d) % size[valid]])
+    if not src:  # every group has one member (e.g. household_size=1): no pairs at all
+        return np.empty(0, np.int32), np.empty(0, np.int32)
     return np.concatenate(src).astype(np.int32), np.concatenate(dst).astype(np.int32)
 
 

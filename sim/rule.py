@@ -10,7 +10,8 @@ Commitment (each campaign day, synchronously, from yesterday's state)
     ``exposure_i`` is the summed tie weight to committed contacts, ``degree_i`` the summed tie
     weight to all contacts. The comparison is ``>=`` (Watts 2002's convention: a node with
     threshold 1/k activates with one active neighbour of k) and is made on ``exposure`` — an exact
-    integer sum with the default integer weights — against ``need * degree``, never on a quotient.
+    sum with integer weights (:meth:`strikesim.network.Network.exposure`) — against
+    ``need * degree``, never on a quotient. See :func:`commits` for how rounding is handled.
     ``threshold``: Granovetter (1978), fractional as in Watts (2002); weighted ties ("friends count
     double", Granovetter). ``pull``: bloc recruitment by organizations the person belongs to
     (Oberschall 1973; McAdam 1986; being asked: Schussman & Soule 2005). ``momentum``: the
@@ -55,9 +56,28 @@ def need_weight(need_share: Value, degree: Value) -> Value:
         return np.where(degree > 0, need_share * degree, np.where(need_share <= 0, 0.0, np.inf))
 
 
+# A needed weight counts as met when the exposure falls short of it by at most this share of it.
+RELATIVE_TOLERANCE = 1e-12
+
+
 def commits(exposure: Value, weight_needed: Value) -> Value:
-    """The threshold comparison, ``>=``: committed tie weight against the weight needed."""
-    return exposure >= weight_needed
+    """The threshold comparison, ``>=``: committed tie weight against the weight needed.
+
+    Why a tolerance: ``weight_needed`` is a float product, and a product that rounds up breaks
+    ``>=`` at the very boundary it defines — ``0.07 * 100`` is ``7.000000000000001``, so a hub with
+    threshold 0.07 and 7 of 100 neighbours active would never activate, and ``0.28 * 25`` stops a
+    cascade on a 25-regular graph. The convention: a threshold means its decimal (or rational)
+    value, and the needed weight is met when ``exposure >= weight_needed * (1 - 1e-12)``.
+    Rounding the threshold to a float and multiplying by an exactly summed degree errs by < 3e-16
+    relative, so every exposure that meets the exact need ``threshold * degree`` commits; the
+    price is that an exposure short of the exact need by less than a relative 1e-12 commits too
+    (a threshold 1e-14 above 7/100 is met by 7 of 100). With integer weights, whose ``exposure``
+    and ``degree`` are exact sums, this is the exact rule ``exposure >= ceil(threshold * degree)``
+    for every threshold not that close above a boundary — tests/test_exact_threshold.py checks it
+    against a ``Fraction`` reference; with float weights the tolerance also absorbs summation
+    order. An infinite need (never commits) stays infinite.
+    """
+    return exposure >= weight_needed * (1.0 - RELATIVE_TOLERANCE)
 
 
 def wind_chill_f(temperature_f: float, wind_mph: float) -> float:
