@@ -14,6 +14,7 @@ from pathlib import Path
 from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 from matplotlib.figure import Figure
 
+from strikesim.arguments import CommandParser, Number, entry_point, gif_file
 from strikesim.cli import bad_input, compose_config
 from strikesim.config import ConfigError, StrikeConfig
 from strikesim.demo.drawing import NetworkPicture, draw_participation, network_legend
@@ -21,17 +22,21 @@ from strikesim.demo.scene import MAX_DRAWN, projected_city_marchers
 from strikesim.model import StrikeModel
 from strikesim.results import atomic_write
 
+FPS = Number(0.1, 60)  # one day per 10 s to 60 per s; beyond either, no viewer keeps up
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="strikesim animate",
+    parser = CommandParser(
+        "animate",
         description="Animate the cascade of one scenario on the classroom town (GIF, and MP4 "
         "if ffmpeg is installed).",
         epilog="example: strikesim animate scenario=ice_out_2026 --out results/ice_out.gif",
     )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. weather=mild seed=3")
-    parser.add_argument("--out", type=Path, required=True, help="the GIF to write")
-    parser.add_argument("--fps", type=float, default=2.0, help="frames (days) per second")
+    parser.add_argument("--out", type=gif_file, required=True, help="the GIF to write")
+    parser.add_argument(
+        "--fps", type=FPS, default=2.0, help="frames (days) per second, 0.1 to 60 (2)"
+    )
     return parser.parse_args(argv)
 
 
@@ -84,17 +89,21 @@ def animate(config: StrikeConfig, out: Path, fps: float = 2.0) -> list[Path]:
     return [path for path, _ in writers]
 
 
+@entry_point
 def main(argv: list[str]) -> int:
     """Entry point of ``strikesim animate``."""
     args = parse_args(argv)
-    if args.out.suffix.lower() != ".gif":
-        return bad_input(f"--out={args.out}; allowed: a .gif file")
-    if not args.fps > 0:
-        return bad_input(f"--fps={args.fps}; allowed: > 0")
     try:
         config = animation_config(args.overrides)
     except ConfigError as exc:
         return bad_input(exc)
-    for path in animate(config, args.out, args.fps):
+    try:
+        written = animate(config, args.out, args.fps)
+    except OSError as exc:  # checked writable before; a full disk can still fail (atomic writes)
+        return bad_input(
+            f"--out={args.out}: writing failed ({exc.strerror or exc}); allowed: a writable "
+            "folder with space"
+        )
+    for path in written:
         print(f"wrote {path}")
     return 0

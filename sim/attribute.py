@@ -22,12 +22,12 @@ import math
 import shlex
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from strikesim import results
+from strikesim.arguments import WORKERS, CommandParser, Integer, entry_point, output_folder
 from strikesim.cli import bad_input, compose_config
 from strikesim.config import ConfigError, StrikeConfig
 
@@ -202,9 +202,13 @@ def render(per_seed: pd.DataFrame, config: StrikeConfig, method: str, command: s
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="strikesim attribute",
+SEEDS = Integer(1, 100_000)  # each seed is 2^n runs (exact) or more: beyond this, a typo
+PERMUTATIONS = Integer(1, 100_000)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = CommandParser(
+        "attribute",
         description="How many marchers did each endorsing organization bring? Leave-one-out and "
         "Shapley attribution over the coalition, on common random numbers, with intervals over "
         "seeds.",
@@ -212,21 +216,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "overrides", nargs="*", help="config overrides (scenario=..., coalition=...)"
     )
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
+    parser.add_argument("--seeds", type=SEEDS, default=10, help="seeds 0..N-1 (default 10)")
     parser.add_argument(
         "--permutations",
-        type=int,
+        type=PERMUTATIONS,
         help=f"sampled orders per seed (default: exact Shapley up to {EXACT_MAX_PLAYERS} "
         "endorsers, else 64)",
     )
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
-    parser.add_argument("--out", type=Path, help="folder for attribution.csv and report.txt")
-    args = parser.parse_args(argv)
+    parser.add_argument("--workers", type=WORKERS, default=1, help="parallel processes (default 1)")
+    parser.add_argument(
+        "--out", type=output_folder, help="folder for attribution.csv and report.txt"
+    )
+    return parser.parse_args(argv)
+
+
+@entry_point
+def main(argv: list[str]) -> int:
+    """Entry point of ``strikesim attribute``: options and overrides checked before any run."""
+    args = parse_args(argv)
     try:
-        for flag in ("seeds", "workers", "permutations"):
-            value = getattr(args, flag)
-            if value is not None and value < 1:
-                raise ConfigError(f"--{flag}={value}; allowed: >= 1")
         config = compose_config(args.overrides)
         if not config.coalition.endorsers:
             raise ConfigError("coalition.endorsers is empty; allowed: at least one organization")

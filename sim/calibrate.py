@@ -31,10 +31,25 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
 from scipy.stats import spearmanr
 
 from strikesim import results
+from strikesim.arguments import (
+    WORKERS,
+    Choice,
+    CommandParser,
+    Integer,
+    Number,
+    check_keys,
+    check_name,
+    check_output_folder,
+    check_range,
+    check_strings,
+    entry_point,
+    output_folder,
+    read_mapping,
+    read_text,
+)
 from strikesim.cli import bad_input, compose_config
 from strikesim.config import ConfigError, StrikeConfig
 
@@ -75,7 +90,7 @@ def load_spec(name_or_path: str) -> CalibrationSpec:
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise ConfigError(f"calibration spec {name_or_path!r}: no such file")
-        text, source = path.read_text(), str(path)
+        text, source = read_text(path), str(path)
     elif name_or_path in spec_names():
         text = (files(SPEC_PACKAGE) / f"{name_or_path}.yaml").read_text()
         source = f"scenarios/calibration/{name_or_path}.yaml"
@@ -84,25 +99,59 @@ def load_spec(name_or_path: str) -> CalibrationSpec:
             f"calibration spec {name_or_path!r} is unknown; allowed: {', '.join(spec_names())} "
             "or a YAML file"
         )
-    raw = OmegaConf.to_container(OmegaConf.create(text)) or {}
-    known = {f.name for f in dataclasses.fields(CalibrationSpec)} - {"source"}
-    for key in raw:
-        if key not in known:
-            raise ConfigError(f"{source}: unknown key {key!r}; allowed: {', '.join(sorted(known))}")
-    try:
-        raw["parameters"] = {
-            str(k): (float(lo), float(hi)) for k, (lo, hi) in raw["parameters"].items()
-        }
-        raw["targets"] = {str(k): [str(o) for o in v] for k, v in raw["targets"].items()}
-        spec = CalibrationSpec(**raw, source=source)
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        raise ConfigError(f"{source}: malformed spec ({exc})") from None
+    raw = read_mapping(text, source)
+    fields = [f for f in dataclasses.fields(CalibrationSpec) if f.name != "source"]
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+    check_keys(raw, [f.name for f in fields], required, source)
+    checked = {key: SPEC_CHECKS[key](value, f"{source}: {key}") for key, value in raw.items()}
+    spec = CalibrationSpec(**checked, source=source)
     validate_spec(spec)
     return spec
 
 
-def validate_spec(spec: CalibrationSpec) -> None:
-    """Check ranges and that every candidate's config composes (at both ends of every range)."""
+def _text(value: object, key: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}={value!r}; allowed: a string")
+    return value
+
+
+def _targets(value: object, key: str) -> dict[str, list[str]]:
+    """``label: [overrides]`` per target; a bare string would be split into characters."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ConfigError(f"{key}={value!r}; allowed: a mapping LABEL: [scenario=NAME, ...]")
+    return {label: check_strings(v, f"{key}.{label}") for label, v in value.items()}
+
+
+def _parameters(value: object, key: str) -> dict[str, tuple[float, float]]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ConfigError(f"{key}={value!r}; allowed: a mapping KEY: [low, high]")
+    return {name: check_range(bound, f"{key}.{name}") for name, bound in value.items()}
+
+
+# how each key of a spec is checked (and converted); the command-line options use the same ranges
+TRIALS = Integer(1, 100_000)  # every trial is replications x targets runs: beyond this, a typo
+REPLICATIONS = Integer(1, 1_000)
+SAMPLER_SEED = Integer(0, 2**32 - 1)  # numpy's legacy generator (Optuna's TPE) takes 32 bits
+SPEC_CHECKS = {
+    "name": check_name,
+    "description": _text,
+    "base": check_strings,
+    "targets": _targets,
+    "parameters": _parameters,
+    "replications": REPLICATIONS.check,
+    "trials": TRIALS.check,
+    "sampler": Choice(SAMPLERS).check,
+    "sampler_seed": SAMPLER_SEED.check,
+    "tolerance": Number(above=0).check,
+}
+
+
+def validate_spec(spec: CalibrationSpec, extra: list[str] | None = None) -> None:
+    """Check ranges and that every candidate's config composes (at both ends of every range).
+
+    ``extra`` are the command line's overrides: they apply to every target, so they are
+    composed with every target too, before the study starts.
+    """
     where = spec.source or spec.name
     if not spec.targets:
         raise ConfigError(f"{where}: targets is empty; allowed: at least one scenario")
@@ -111,22 +160,19 @@ def validate_spec(spec: CalibrationSpec) -> None:
     for key, (low, high) in spec.parameters.items():
         if not low < high:
             raise ConfigError(f"{where}: parameters.{key}=[{low}, {high}]; allowed: low < high")
-    if spec.sampler not in SAMPLERS:
-        raise ConfigError(f"{where}: sampler={spec.sampler!r}; allowed: {', '.join(SAMPLERS)}")
-    for key, low, allowed in (("replications", 1, ">= 1"), ("trials", 1, ">= 1")):
-        if getattr(spec, key) < low:
-            raise ConfigError(f"{where}: {key}={getattr(spec, key)!r}; allowed: {allowed}")
-    if not spec.tolerance > 0:
-        raise ConfigError(f"{where}: tolerance={spec.tolerance!r}; allowed: > 0")
+    REPLICATIONS.check(spec.replications, f"{where}: replications")
+    TRIALS.check(spec.trials, f"{where}: trials")
+    Choice(SAMPLERS).check(spec.sampler, f"{where}: sampler")
     for label in spec.targets:
         for end in (0, 1):
             params = {k: v[end] for k, v in spec.parameters.items()}
-            sc = target_config(spec, label, params, []).scenario
-        if not 0 < sc.observed_low < sc.observed_high:
-            raise ConfigError(
-                f"{where}: target {label} has scenario.observed_low={sc.observed_low}, "
-                f"observed_high={sc.observed_high}; allowed: 0 < low < high (the record's range)"
-            )
+            sc = target_config(spec, label, params, extra or []).scenario
+            if not 0 < sc.observed_low < sc.observed_high:
+                raise ConfigError(
+                    f"{where}: target {label} has scenario.observed_low={sc.observed_low}, "
+                    f"observed_high={sc.observed_high}; allowed: 0 < low < high (the record's "
+                    "range)"
+                )
 
 
 def target_config(
@@ -463,9 +509,9 @@ def report(spec: CalibrationSpec, table: pd.DataFrame, command: str) -> tuple[di
     return data, "\n".join(md) + "\n"
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="strikesim calibrate",
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = CommandParser(
+        "calibrate",
         description="Search uncertain behaviour parameters for settings whose simulated marchers "
         "match the record (ABC rejection with Optuna; parallel and resumable).",
     )
@@ -479,33 +525,39 @@ def main(argv: list[str]) -> int:
         "overrides", nargs="*", help="extra config overrides, e.g. population.scale=20"
     )
     parser.add_argument(
-        "--trials", type=int, help="finished candidates wanted (default: the spec's)"
+        "--trials", type=TRIALS, help="finished candidates wanted (default: the spec's)"
     )
     parser.add_argument(
-        "--replications", type=int, help="seeds per candidate (default: the spec's)"
+        "--replications", type=REPLICATIONS, help="seeds per candidate (default: the spec's)"
     )
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    parser.add_argument("--workers", type=WORKERS, default=1, help="parallel processes (default 1)")
     parser.add_argument(
-        "--out", type=Path, help="study folder (default results/calibration/SPEC); re-run to resume"
+        "--out",
+        type=output_folder,
+        help="study folder (default results/calibration/SPEC); re-run to resume",
     )
     args = parser.parse_args(argv)
     if "=" in args.spec:  # `strikesim calibrate population.scale=20`: an override, default spec
         args.overrides.insert(0, args.spec)
         args.spec = parser.get_default("spec")
+    return args
+
+
+@entry_point
+def main(argv: list[str]) -> int:
+    """Entry point of ``strikesim calibrate``: spec and options are checked before the study."""
+    args = parse_args(argv)
     try:
         spec = load_spec(args.spec)
         if args.trials is not None:
             spec.trials = args.trials
         if args.replications is not None:
             spec.replications = args.replications
-        validate_spec(spec)
-        if args.workers < 1:
-            raise ConfigError(f"--workers={args.workers}; allowed: >= 1")
         if args.overrides:
-            target_config(spec, next(iter(spec.targets)), {}, args.overrides)
+            validate_spec(spec, args.overrides)
+        out = args.out or check_output_folder(Path("results") / "calibration" / spec.name)
     except ConfigError as exc:
         return bad_input(exc)
-    out = args.out or Path("results") / "calibration" / spec.name
     command = "strikesim calibrate " + shlex.join(argv)
     print(f"calibrating {spec.name}: {spec.trials} candidates x {spec.replications} seeds -> {out}")
     table = run_study(spec, out, trials=spec.trials, workers=args.workers, extra=args.overrides)

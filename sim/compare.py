@@ -15,71 +15,111 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
 from omegaconf import OmegaConf
 from scipy import stats
 
 from strikesim import results
+from strikesim.arguments import (
+    CommandParser,
+    check_output_folder,
+    entry_point,
+    key_value,
+    non_negative_finite_float,
+    non_negative_int,
+    output_folder,
+)
 from strikesim.cli import bad_input
 from strikesim.config import ConfigError
-from strikesim.sweep import read_plan
+from strikesim.sweep import PLAN, read_plan
 
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
+PLAN_ALLOWED = f"the {PLAN} written by 'strikesim -m ...'"
+SUMMARY_ALLOWED = f"the {results.SUMMARY} of a finished run (seed, marchers, observed.marchers)"
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="strikesim compare",
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = CommandParser(
+        "compare",
         description="Compare the jobs of one or more sweeps by factor level: marchers in people, "
         "P(marchers >= target), paired differences with bootstrap CIs, plots.",
     )
     parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (results/sweeps/...)")
     parser.add_argument("--by", nargs="+", metavar="KEY", help="factors (default: all but seed)")
     parser.add_argument(
-        "--target", type=float, help="marchers to reach, in people (default: each run's observed)"
+        "--target",
+        type=non_negative_finite_float,
+        help="marchers to reach, in people (default: each run's observed)",
     )
     parser.add_argument(
-        "--reference", nargs="+", default=[], metavar="KEY=VALUE", help="reference level per factor"
+        "--reference",
+        nargs="+",
+        default=[],
+        type=key_value,
+        metavar="KEY=VALUE",
+        help="reference level per factor",
     )
     parser.add_argument(
-        "--out", type=Path, help="output folder (default: <first sweep>/comparison)"
+        "--out", type=output_folder, help="output folder (default: <first sweep>/comparison)"
     )
     parser.add_argument(
-        "--curves", type=int, default=200, metavar="N", help="time series read per level (200)"
+        "--curves",
+        type=non_negative_int,
+        default=200,
+        metavar="N",
+        help="time series read per level (200; 0: no curves)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+@entry_point
+def main(argv: list[str]) -> int:
+    """Entry point of ``strikesim compare``: every input is read and checked before any write."""
+    args = parse_args(argv)
     try:
         jobs, factors = load_jobs(args.sweeps)
         by = choose_factors(args.by, factors, args.sweeps)
         references = parse_references(args.reference, jobs, by)
         table = level_table(jobs, by, args.target)
         differences = paired_differences(jobs, by, factors, references)
+        curves = campaign_curves(jobs, by, args.curves) if args.curves > 0 else None
+        out = args.out or check_output_folder(args.sweeps[0] / "comparison")
     except ConfigError as exc:
         return bad_input(exc)
-    out = args.out or args.sweeps[0] / "comparison"
-    write_outputs(out, jobs, by, table, differences, args.curves)
+    try:
+        write_outputs(out, jobs, by, table, differences, curves)
+    except OSError as exc:  # checked writable above; a full disk or a race can still fail
+        return bad_input(
+            f"--out={out}: writing failed ({exc.strerror or exc}); allowed: a folder that can "
+            "be written, on a disk with space"
+        )
     print(format_report(jobs, table, differences, out))
     return 0
 
 
 def load_jobs(folders: Sequence[Path]) -> tuple[pd.DataFrame, list[str]]:
     """One row per finished job: sweep, job, folder, factor values, seed, marchers, observed."""
-    plans = [(Path(f), read_plan(Path(f))) for f in folders]
+    plans = [(Path(f), read_sweep_plan(Path(f))) for f in folders]
     factors = list(dict.fromkeys(k for _, p in plans for k in p["factors"] if k != "seed"))
     rows = []
     for folder, plan in plans:
-        defaults = _fixed_values(plan, factors)
+        defaults = _fixed_values(folder, plan, factors)
         for job in plan["jobs"]:
             path = folder / str(job["job"])
+            if not (path / results.SUMMARY).is_file():
+                continue
+            summary = read_job_summary(path / results.SUMMARY)  # a corrupt one is refused
             if not results.is_finished(path):
                 continue
-            summary = json.loads((path / results.SUMMARY).read_text())
             values = dict(o.split("=", 1) for o in job["overrides"])
             rows.append(
                 {
@@ -103,20 +143,102 @@ def load_jobs(folders: Sequence[Path]) -> tuple[pd.DataFrame, list[str]]:
     return jobs, factors
 
 
-def _fixed_values(plan: dict, factors: list[str]) -> dict[str, str | None]:
+def read_sweep_plan(folder: Path) -> dict[str, Any]:
+    """The sweep's ``sweep.json``, refused in one line if it does not parse or has wrong types.
+
+    The file is written by strikesim, but a copy, a hand edit or a full disk can break it; a
+    traceback deep in pandas would not say which file is at fault.
+    """
+    path = folder / PLAN
+    try:
+        plan = read_plan(folder)
+    except ConfigError:  # not a sweep folder at all: read_plan says so
+        raise
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        reason = f"cannot be read ({_first_line(exc)})"
+        raise ConfigError(f"{path} {reason}; allowed: {PLAN_ALLOWED}") from None
+    problem = _plan_problem(plan)
+    if problem:
+        raise ConfigError(f"{path}: {problem}; allowed: {PLAN_ALLOWED}")
+    return plan
+
+
+def _plan_problem(plan: object) -> str | None:
+    """What is wrong with a parsed ``sweep.json``, or None."""
+    if not isinstance(plan, dict):
+        return f"a JSON {type(plan).__name__}, not an object"
+    if not isinstance(plan.get("factors"), dict):
+        return f"factors={plan.get('factors')!r} is not an object"
+    if not _strings(plan.get("fixed")):
+        return f"fixed={plan.get('fixed')!r} is not a list of strings"
+    if not isinstance(plan.get("jobs"), list):
+        return f"jobs={plan.get('jobs')!r} is not a list"
+    for job in plan["jobs"]:
+        number = job.get("job") if isinstance(job, dict) else None
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            return f"job {job!r} has no job number"
+        overrides = job.get("overrides")
+        if not _strings(overrides) or not all("=" in o for o in overrides):
+            return f"job {number}: overrides={overrides!r} are not KEY=VALUE strings"
+    return None
+
+
+def read_job_summary(path: Path) -> dict[str, Any]:
+    """A job's ``summary.json`` with the numbers compare uses, refused in one line if corrupt."""
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        reason = f"cannot be read ({_first_line(exc)})"
+        raise ConfigError(f"{path} {reason}; allowed: {SUMMARY_ALLOWED}") from None
+    if not isinstance(summary, dict):
+        raise ConfigError(f"{path}: a JSON {type(summary).__name__}; allowed: {SUMMARY_ALLOWED}")
+    observed = summary.get("observed")
+    checks = {
+        "seed": (summary.get("seed"), int),
+        "marchers": (summary.get("marchers"), int | float),
+        "observed.marchers": (
+            observed.get("marchers") if isinstance(observed, dict) else None,
+            int | float,
+        ),
+    }
+    for key, (value, kind) in checks.items():
+        if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
+            raise ConfigError(f"{path}: {key}={value!r}; allowed: {SUMMARY_ALLOWED}")
+    return summary
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _fixed_values(folder: Path, plan: dict, factors: list[str]) -> dict[str, str | None]:
     """Values of factors this sweep does not vary: from its fixed overrides, else its config."""
-    fixed = {o.split("=", 1)[0] for o in plan["fixed"]}
+    fixed = dict(o.split("=", 1) for o in plan["fixed"] if "=" in o)
+    given: dict[str, str | None] = {k: v for k, v in fixed.items() if k in factors}
     missing = [k for k in factors if k not in plan["factors"] and k not in fixed]
     if not missing:
-        return {}
+        return given
     from hydra import compose, initialize_config_module
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
 
-    from strikesim.cli import CONFIG_MODULE
+    from strikesim.cli import CONFIG_MODULE, explain
 
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
-        cfg = compose("config", plan["fixed"], return_hydra_config=True)
+        try:
+            cfg = compose("config", plan["fixed"], return_hydra_config=True)
+        except (HydraException, OmegaConfBaseException) as exc:
+            raise ConfigError(f"{folder / PLAN}: fixed overrides: {explain(exc)}") from None
     choices = cfg.hydra.runtime.choices
-    return {k: str(choices[k]) if k in choices else str(OmegaConf.select(cfg, k)) for k in missing}
+    composed = {
+        k: str(choices[k]) if k in choices else str(OmegaConf.select(cfg, k)) for k in missing
+    }
+    return given | composed
 
 
 def _as_levels(values: pd.Series) -> pd.Series:
@@ -246,16 +368,17 @@ def campaign_curves(jobs: pd.DataFrame, by: list[str], per_level: int) -> pd.Dat
 
     The mean over jobs of each job's daily total is the level's daily total over all its rows
     divided by its number of jobs, so each level's files are read in one pyarrow scan that keeps
-    only the rows and columns the curve needs.
+    only the rows and columns the curve needs. Read before anything is written: a missing or
+    corrupt time series is refused in one line, not found halfway through the outputs.
     """
-    wanted = (ds.field("phase") == "campaign") & (ds.field("form") == "projected_marching")
     curves = []
     for level, group in jobs.groupby(by, observed=True, sort=True):
         sample = group.head(per_level)
-        paths = [str(Path(f) / results.TIMESERIES) for f in sample["folder"]]
-        rows = ds.dataset(paths, format="parquet").to_table(["day", "people"], filter=wanted)
-        per_day = rows.to_pandas().groupby("day", as_index=False)["people"].sum()
         values = level if isinstance(level, tuple) else (level,)
+        paths = [Path(f) / results.TIMESERIES for f in sample["folder"]]
+        per_day = _daily_people(
+            paths, ", ".join(f"{k}={v}" for k, v in zip(by, values, strict=True))
+        )
         curves.append(
             per_day.assign(
                 people=per_day["people"] / len(sample), **dict(zip(by, values, strict=True))
@@ -264,13 +387,30 @@ def campaign_curves(jobs: pd.DataFrame, by: list[str], per_level: int) -> pd.Dat
     return pd.concat(curves, ignore_index=True)
 
 
+def _daily_people(paths: list[Path], level: str) -> pd.DataFrame:
+    """Projected marchers per campaign day summed over the time series ``paths``."""
+    wanted = (ds.field("phase") == "campaign") & (ds.field("form") == "projected_marching")
+    try:
+        rows = ds.dataset([str(p) for p in paths], format="parquet").to_table(
+            ["day", "people"], filter=wanted
+        )
+        frame = rows.to_pandas().astype({"day": int, "people": float})
+        return frame.groupby("day", as_index=False)["people"].sum()
+    except (OSError, ValueError, TypeError, KeyError, pa.ArrowException) as exc:
+        raise ConfigError(
+            f"the time series of level {level} ({len(paths)} jobs, e.g. {paths[0]}) cannot be "
+            f"read ({_first_line(exc)}); allowed: the {results.TIMESERIES} of finished jobs, "
+            "or --curves 0"
+        ) from None
+
+
 def write_outputs(
     out: Path,
     jobs: pd.DataFrame,
     by: list[str],
     table: pd.DataFrame,
     differences: pd.DataFrame,
-    per_level: int,
+    curves: pd.DataFrame | None,
 ) -> None:
     from strikesim.compare_plots import plot_curves, plot_distribution, plot_heatmap
 
@@ -280,8 +420,8 @@ def write_outputs(
     plot_distribution(jobs, by, out / "distribution.png")
     if len(by) >= 2:
         plot_heatmap(table, by[:2], out / "heatmap.png")
-    if per_level > 0:
-        plot_curves(campaign_curves(jobs, by, per_level), by, out / "curves.png")
+    if curves is not None:
+        plot_curves(curves, by, out / "curves.png")
 
 
 def format_report(

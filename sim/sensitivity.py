@@ -22,13 +22,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from omegaconf import OmegaConf
 from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from strikesim import results, sweep
+from strikesim.arguments import (
+    MAX_WORKERS,
+    Choice,
+    CommandParser,
+    Integer,
+    check_keys,
+    check_name,
+    check_output_folder,
+    check_range,
+    check_strings,
+    entry_point,
+    output_folder,
+    read_mapping,
+    read_text,
+)
 from strikesim.cli import bad_input
 from strikesim.config import ConfigError
 
@@ -36,36 +50,83 @@ METHODS = ("sobol", "morris")
 ROOT = Path("results/sensitivity")
 MORRIS_LEVELS = 4
 CONFIDENCE = 0.95
+# numbers in a run's summary.json that the model computes (run.simulate: model.totals());
+# bookkeeping such as seed, wall time or memory is no output to explain
+OUTPUTS = (
+    "marchers",
+    "striking_workers",
+    "striking_union_members",
+    "k12_walkouts",
+    "university_walkouts",
+    "boycotting",
+    "committed",
+    "unaffiliated_marcher_share",
+    "march_probability",
+)
+SPEC_DEFAULTS = {
+    "name": "",
+    "method": "sobol",
+    "samples": 32,
+    "output": "marchers",
+    "seed": 0,
+    "overrides": [],
+}
+METHOD = Choice(METHODS)
+OUTPUT = Choice(OUTPUTS)
+SAMPLES = Integer(2, 100_000)  # runs = samples * (parameters + 2): beyond this, a typo
+JOBS = Integer(1, MAX_WORKERS, also=-1)  # joblib's n_jobs; -1: all cores
+RESAMPLES = Integer(1, 100_000)
+SEED = Integer(0, 2**32 - 1)  # SALib seeds numpy's legacy generator: 32 bits
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="strikesim sensitivity",
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = CommandParser(
+        "sensitivity",
         description="Sobol or Morris sensitivity indices of the marchers for named parameters "
         "with ranges (a preset in conf/_sensitivity/ or a YAML file); parallel and resumable.",
     )
     parser.add_argument("spec", nargs="?", default="calls_and_cold", help="preset name or YAML")
     parser.add_argument("overrides", nargs="*", help="config overrides for every run (KEY=VALUE)")
-    parser.add_argument("--method", choices=METHODS, help="overrides the preset's method")
-    parser.add_argument("--samples", type=int, help="base sample size (Sobol) / trajectories")
-    parser.add_argument("--jobs", type=int, default=-1, help="parallel runs (default: all cores)")
-    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (1000)")
-    parser.add_argument("--out", type=Path, help="folder (default: results/sensitivity/<name>-...)")
+    parser.add_argument(
+        "--method", type=METHOD, metavar="{sobol,morris}", help="overrides the preset's method"
+    )
+    parser.add_argument(
+        "--samples", type=SAMPLES, help="base sample size (Sobol) / trajectories (Morris)"
+    )
+    parser.add_argument(
+        "--jobs", type=JOBS, default=-1, help="parallel runs (default -1: all cores)"
+    )
+    parser.add_argument(
+        "--resamples", type=RESAMPLES, default=1000, help="bootstrap resamples (1000)"
+    )
+    parser.add_argument(
+        "--out", type=output_folder, help="folder (default: results/sensitivity/<name>-...)"
+    )
     args = parser.parse_args(argv)
     if "=" in args.spec:  # no preset named, only overrides: the default preset
         args.spec, args.overrides = parser.get_default("spec"), [args.spec, *args.overrides]
+    return args
+
+
+@entry_point
+def main(argv: list[str]) -> int:
+    """Entry point of ``strikesim sensitivity``: everything is checked before the folder is made."""
+    args = parse_args(argv)
     try:
         spec = load_spec(args.spec, args.method, args.samples, args.overrides)
         problem = check_problem(spec)
         points = sample(problem, spec["method"], spec["samples"], spec["seed"])
         jobs = [job_overrides(spec, problem, row) for row in points]
         plan = sweep.SweepPlan(
-            folder=args.out or ROOT / f"{spec['name']}-{spec['method']}-{sweep.jobs_digest(jobs)}",
+            folder=args.out
+            or check_output_folder(
+                ROOT / f"{spec['name']}-{spec['method']}-{sweep.jobs_digest(jobs)}"
+            ),
             jobs=jobs,
             factors={k: [] for k in problem["names"]},
             command=" ".join(["strikesim", "sensitivity", *argv]),
         )
-        to_run = sweep.open_sweep(plan)
+        to_run = open_folder(plan)
     except ConfigError as exc:
         return bad_input(exc)
     folder = plan.folder
@@ -89,30 +150,59 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def open_folder(plan: sweep.SweepPlan) -> list[int]:
+    """:func:`strikesim.sweep.open_sweep`; a corrupt ``sweep.json`` is refused in one line too."""
+    try:
+        return sweep.open_sweep(plan)
+    except ConfigError as exc:  # sweep.py names the folder by its own key; here it is --out
+        raise ConfigError(str(exc).replace("hydra.sweep.dir=", "--out=", 1)) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # JSONDecodeError: a ValueError
+        raise ConfigError(
+            f"--out={plan.folder}: its {sweep.PLAN} cannot be read ({type(exc).__name__}: "
+            f"{exc}); allowed: a new folder, or one this command wrote (to resume it)"
+        ) from None
+
+
 def load_spec(
     name: str, method: str | None, samples: int | None, overrides: list[str]
 ) -> dict[str, Any]:
-    """The preset (or file), with command-line choices applied on top."""
+    """The preset (or file), with command-line choices applied on top; every key checked.
+
+    Checked here, before any run: a typo in a key (``paramters``) or a wrong type would
+    otherwise be ignored or fail only after every job ran.
+    """
+    path = spec_path(name)
+    raw = read_mapping(read_text(path), str(path))
+    check_keys(raw, [*SPEC_DEFAULTS, "parameters"], ["parameters"], str(path))
+    spec = {**SPEC_DEFAULTS, "name": path.stem, **raw}
+    spec["method"] = method or spec["method"]
+    spec["samples"] = samples or spec["samples"]
+    where = f"{path}: "
+    if "name" in raw:
+        check_name(spec["name"], f"{where}name")
+    METHOD.check(spec["method"], f"{where}method")
+    SAMPLES.check(spec["samples"], f"{where}samples")
+    SEED.check(spec["seed"], f"{where}seed")
+    OUTPUT.check(spec["output"], f"{where}output")
+    spec["overrides"] = [*check_strings(spec["overrides"], f"{where}overrides"), *overrides]
+    parameters = spec["parameters"]
+    if not isinstance(parameters, dict) or not all(isinstance(k, str) for k in parameters):
+        raise ConfigError(f"{where}parameters={parameters!r}; allowed: a mapping KEY: [low, high]")
+    return spec
+
+
+def spec_path(name: str) -> Path:
+    """The preset's file for a bare name, else the YAML file ``name``."""
     path = Path(name)
     if not path.suffix:
         presets = files("strikesim.conf") / "_sensitivity"
         available = sorted(p.name.removesuffix(".yaml") for p in presets.iterdir())
         if f"{name}.yaml" not in {p.name for p in presets.iterdir()}:
             raise ConfigError(f"sensitivity preset {name!r} is unknown; allowed: {available}")
-        path = Path(str(presets / f"{name}.yaml"))
-    elif not path.is_file():
+        return Path(str(presets / f"{name}.yaml"))
+    if not path.is_file():
         raise ConfigError(f"sensitivity file {name!r} does not exist; allowed: a YAML file")
-    spec = OmegaConf.to_container(OmegaConf.load(path))
-    assert isinstance(spec, dict)
-    spec = {"name": path.stem, "output": "marchers", "seed": 0, "overrides": [], **spec}
-    spec["method"] = method or spec.get("method", "sobol")
-    spec["samples"] = samples or spec.get("samples", 32)
-    spec["overrides"] = [*spec["overrides"], *overrides]
-    if spec["method"] not in METHODS:
-        raise ConfigError(f"method={spec['method']!r} is not allowed; allowed: {METHODS}")
-    if not isinstance(spec["samples"], int) or spec["samples"] < 2:
-        raise ConfigError(f"samples={spec['samples']!r} is not allowed; allowed: an integer >= 2")
-    return spec
+    return path
 
 
 def check_problem(spec: dict[str, Any]) -> dict[str, Any]:
@@ -131,17 +221,14 @@ def check_problem(spec: dict[str, Any]) -> dict[str, Any]:
                 f"sensitivity parameter {key!r} is not a numeric config key; allowed: "
                 f"{', '.join(numeric)}"
             )
-        if not (isinstance(bound, list) and len(bound) == 2 and bound[0] < bound[1]):
-            raise ConfigError(
-                f"{key}: range {bound!r} is not allowed; allowed: [low, high], low < high"
-            )
+        low, high = check_range(bound, f"parameters.{key}")
         for end in bound:
             compose_config([*spec["overrides"], f"{key}={end}"])
         names.append(key)
-        bounds.append([float(bound[0]), float(bound[1])])
+        bounds.append([low, high])
     if len(names) < 2:
         raise ConfigError("parameters: fewer than 2 given; allowed: 2 or more KEY: [low, high]")
-    compose_config(spec["overrides"])
+    compose_config([*spec["overrides"], f"seed={spec['seed']}"])
     types = [_schema_fields(k)[k.rpartition(".")[2]] for k in names]
     return {"num_vars": len(names), "names": names, "bounds": bounds, "types": types}
 
@@ -198,9 +285,7 @@ def job_overrides(spec: dict[str, Any], problem: dict[str, Any], row: np.ndarray
 def _run_point(folder: Path, num: int, overrides: list[str]) -> float | None:
     from strikesim.cli import compose_config
 
-    return sweep.execute_job(
-        folder, num, overrides, lambda: compose_config(overrides), folder / sweep.STAGING / str(num)
-    )
+    return sweep.execute_job(folder, num, overrides, lambda: compose_config(overrides))
 
 
 def _output(job: Path, key: str) -> float:

@@ -28,7 +28,8 @@ def test_gif_has_one_frame_per_day(tmp_path: Path) -> None:
     [
         (["population=small"], "20,000 agents; allowed: at most 1,000"),
         (["weather.temperature_f=500"], "weather.temperature_f=500.0 is out of range"),
-        (["--fps", "0"], "--fps=0.0; allowed: > 0"),
+        (["--fps", "0"], "--fps=0; allowed: a number from 0.1 to 60"),
+        (["--fps", "1e-300"], "--fps=1e-300; allowed: a number from 0.1 to 60"),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(

@@ -53,6 +53,6 @@ def test_model_attribution_adds_up_per_seed(make_config) -> None:
 
 def test_cli_rejects_bad_flags_and_empty_coalition(capsys) -> None:
     assert main(["--seeds", "0"]) == 2
-    assert "--seeds=0; allowed: >= 1" in capsys.readouterr().err
+    assert "--seeds=0; allowed: an integer from 1 to" in capsys.readouterr().err
     assert main(["coalition=none"]) == 2
     assert "coalition.endorsers is empty" in capsys.readouterr().err

@@ -31,6 +31,7 @@ def make_sweep(folder: Path, marchers: dict[tuple[str, int], int], unfinished: i
             (folder / str(n)).mkdir()  # a job folder without summary.json is not a result
             continue
         summary = {"seed": seed, "marchers": count, "observed": {"marchers": 100}}
+        results.write_text(folder / str(n) / "config.yaml", "{}\n")  # a finished run has both
         results.write_json(folder / str(n) / "summary.json", summary)
         days = pd.DataFrame(
             {
@@ -143,6 +144,8 @@ def test_several_sweeps_combine_and_a_factor_fixed_in_one_takes_its_configured_v
     results.write_json(other / "sweep.json", plan)
     for s in range(3):
         summary = {"seed": s, "marchers": 50 + s, "observed": {"marchers": 100}}
+        for name in ("config.yaml", "timeseries.parquet"):  # a finished run has both
+            results.write_text(other / str(s) / name, "")
         results.write_json(other / str(s) / "summary.json", summary)
     combined, factors = load_jobs([first, other])
     assert factors == ["coalition"] and len(combined) == 9

@@ -103,5 +103,6 @@ def test_page_renders_and_a_slider_changes_the_model(ice_out: Settings) -> None:
 def test_demo_refuses_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--port", "70000"]) == 2
     assert capsys.readouterr().err == (
-        "strikesim: config error: --port=70000; allowed: 0 to 65535\n"
+        "strikesim: config error: demo: --port=70000; allowed: an integer from 0 to 65535; "
+        "see 'strikesim demo --help'\n"
     )

@@ -10,20 +10,24 @@ import argparse
 import os
 import socket
 
+from strikesim.arguments import CommandParser, Integer, entry_point
 from strikesim.cli import bad_input
 
 APP = "strikesim.demo.app"
 DEFAULT_PORT = 8765
+PORT = Integer(0, 65535)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="strikesim demo",
-        description="Serve the classroom demo (a Mesa SolaraViz page) and print its URL.",
+    parser = CommandParser(
+        "demo", description="Serve the classroom demo (a Mesa SolaraViz page) and print its URL."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free)"
+        "--port",
+        type=PORT,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0: any free)",
     )
     return parser.parse_args(argv)
 
@@ -36,11 +40,10 @@ def offline_environment() -> None:
     os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
 
 
+@entry_point
 def main(argv: list[str]) -> int:
     """Entry point of ``strikesim demo``."""
     args = parse_args(argv)
-    if not 0 <= args.port <= 65535:
-        return bad_input(f"--port={args.port}; allowed: 0 to 65535")
     try:
         with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
