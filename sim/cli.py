@@ -162,13 +162,27 @@ def compose_config(overrides: Sequence[str]) -> StrikeConfig:
 
 def check_overrides(overrides: Sequence[str]) -> list[Override]:
     """Parse command-line overrides with Hydra's grammar; ConfigError names the bad one."""
-    try:
-        parsed = OverridesParser.create().parse_overrides(list(overrides))
-    except HydraException as exc:
-        raise ConfigError(_parse_error(exc)) from None
-    for override in parsed:
+    parser = OverridesParser.create()
+    parsed = []
+    for line in overrides:
+        try:
+            (override,) = parser.parse_overrides([line])
+        except HydraException as exc:
+            raise ConfigError(_parse_error(exc)) from None
+        except ValueError:  # Python refuses to read integers of more than ~4,300 digits
+            key = line.split("=", 1)[0]
+            raise ConfigError(
+                f"{key}: a number of more than {sys.get_int_max_str_digits():,} digits; "
+                "allowed: see 'strikesim --help' for its range"
+            ) from None
         if not override.key_or_group:
             raise ConfigError(f"{override.input_line!r} has no key; allowed: KEY=VALUE")
+        if override.is_delete():
+            raise ConfigError(
+                f"{override.input_line!r} would remove {override.key_or_group!r} and fall back "
+                "to the schema's placeholders; allowed: KEY=VALUE or GROUP=PRESET"
+            )
+        parsed.append(override)
     return parsed
 
 

@@ -8,19 +8,55 @@ the same idea as ndlib's self-describing model parameters: the schema *is* the d
 
 Defaults here are neutral placeholders; the numbers a scenario uses, with their sources, live in
 the YAML files under ``conf/`` (and the data files in ``strikesim.scenarios``).
+
+Every numeric key has both bounds, so that every value the schema allows can run on one machine:
+the size-like keys are bounded by memory (:data:`MAX_PEOPLE`, :data:`MAX_DIRECTED_TIES`), the
+others by what the quantity can mean. Anything :func:`validate` accepts must run; anything else is
+refused before any work, with one line naming the key, the value and what is allowed.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any
+import re
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, get_type_hints
 
 from hydra.core.config_store import ConfigStore
 
 
 class ConfigError(ValueError):
     """Bad user input. Its message is one line naming the key, the value and what is allowed."""
+
+
+MAX_PEOPLE = 10_000_000
+"""Largest population (and group size). Why this number: it bounds memory. The 7-county metro
+(3,690,261 people, ``population=metro``) runs at 1:1 in 1.9 GiB; 10 M people at 1:1 with the
+default degrees peaked at 4.7 GiB in 63 s (measured, 2 cores), so every US city (New York: 8.3 M)
+fits on a laptop, while a typo such as 10,000,000,000 (9 GiB for the first array alone) is refused
+before any allocation. Larger places run as a sample: ``population.scale``."""
+
+MAX_REFERENCE_POPULATION = 10_000_000_000
+"""Largest population a turnout is compared against: more than the world's (8.1 billion), so any
+real place fits, while per-capita arithmetic stays exact in float64."""
+
+MAX_DIRECTED_TIES = 200_000_000
+"""Largest generated network, in directed ties (an undirected tie counts twice), as estimated by
+:func:`estimated_directed_ties`. Why: each degree is bounded (<= 200), but their product with the
+population is what costs memory (~30 bytes per directed tie while the CSR matrix is built). The
+metro at the default degrees is estimated at 59 M; 470,000 people with every degree at 200
+(estimated 199.75 M) peaked at 3.9 GiB, and 10 M people at the default degrees (158 M) at 4.7 GiB,
+so no allowed combination needs much more than ~6 GiB."""
+
+MAX_NAME_LENGTH = 64
+SAFE_NAME = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_NAME_LENGTH}}}")
+"""A name that goes into a folder name: no path separators, no spaces, bounded length."""
+
+# A true/false key. Typed Any for OmegaConf on purpose: OmegaConf's bool type silently turns 2,
+# "yes", "on" or "0" into a bool, so a typo would run as the opposite of what was meant; as Any
+# the value arrives unchanged and validate() accepts only true or false.
+Flag = Any
 
 
 def param(
@@ -30,10 +66,23 @@ def param(
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] | None = None,
+    safe_name: bool = False,
     help: str = "",
 ) -> Any:
-    """A config field that carries its own unit, allowed range or choices and a one-line meaning."""
-    meta = {"unit": unit, "low": low, "high": high, "choices": choices, "help": help}
+    """A config field that carries its own unit, allowed range or choices and a one-line meaning.
+
+    A bool default makes the field a flag (only true or false are allowed); ``safe_name`` marks a
+    string that ends up in a folder name (only :data:`SAFE_NAME` is allowed).
+    """
+    meta = {
+        "unit": unit,
+        "low": low,
+        "high": high,
+        "choices": choices,
+        "flag": isinstance(default, bool),
+        "safe_name": safe_name,
+        "help": help,
+    }
     if isinstance(default, list | dict):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -41,24 +90,43 @@ def param(
 
 @dataclass
 class ScenarioConfig:
-    name: str = param("custom", help="scenario identifier, used in the results folder name")
+    name: str = param(
+        "custom", safe_name=True, help="scenario identifier, used in the results folder name"
+    )
     description: str = param("", help="one line: what this scenario represents")
     date: str = param("", help="ISO date of the strike day being modelled")
     observed_marchers: int = param(
-        30_000, unit="people", low=0, help="best published turnout figure, for comparison"
+        30_000,
+        unit="people",
+        low=0,
+        high=MAX_REFERENCE_POPULATION,
+        help="best published turnout figure, for comparison",
     )
-    observed_low: int = param(15_000, unit="people", low=0, help="low end of published range")
-    observed_high: int = param(50_000, unit="people", low=0, help="high end of published range")
+    observed_low: int = param(
+        15_000,
+        unit="people",
+        low=0,
+        high=MAX_REFERENCE_POPULATION,
+        help="low end of published range",
+    )
+    observed_high: int = param(
+        50_000,
+        unit="people",
+        low=0,
+        high=MAX_REFERENCE_POPULATION,
+        help="high end of published range",
+    )
     reference_population: int = param(
         429_954,
         unit="people",
         low=1,
+        high=MAX_REFERENCE_POPULATION,
         help="population the observed turnout is compared against (scaled per capita if different)",
     )
     campaign_days: int = param(
         10, unit="days", low=1, high=365, help="days of mobilization before the strike day"
     )
-    school_walkouts: bool = param(
+    school_walkouts: Flag = param(
         True, help="students may join (walk out of school); false keeps every student out"
     )
 
@@ -73,7 +141,7 @@ class WeatherConfig:
     precipitation_in: float = param(
         0.0, unit="inches", low=0, high=10, help="liquid-equivalent precipitation on the day"
     )
-    indoor_refuge: bool = param(
+    indoor_refuge: Flag = param(
         False, help="warm-up spaces / indoor rally venue available (softens the cold penalty)"
     )
 
@@ -89,9 +157,15 @@ class CoalitionConfig:
 @dataclass
 class PopulationConfig:
     name: str = param("custom", help="label of this population preset")
-    size: int = param(429_954, unit="people", low=1, help="people in the synthetic city")
+    size: int = param(
+        429_954, unit="people", low=1, high=MAX_PEOPLE, help="people in the synthetic city"
+    )
     scale: int = param(
-        1, unit="people per agent", low=1, help="one agent stands for this many people"
+        1,
+        unit="people per agent",
+        low=1,
+        high=MAX_PEOPLE,
+        help="one agent stands for this many people",
     )
     worker_share: float = param(0.58, low=0, high=1, help="employed residents / population")
     k12_share: float = param(0.065, low=0, high=1, help="K-12 public school students / population")
@@ -126,11 +200,17 @@ class NetworkConfig:
     congregation_weight: int = param(1, unit="tie weight", low=0, high=100, help="congregation")
     friendship_weight: int = param(1, unit="tie weight", low=0, high=100, help="friends/neighbours")
     workplace_degree: int = param(6, unit="contacts", low=0, high=200, help="coworkers per worker")
-    workplace_size: float = param(20.0, unit="people", low=1, help="mean workplace size")
+    workplace_size: float = param(
+        20.0, unit="people", low=1, high=MAX_PEOPLE, help="mean workplace size"
+    )
     school_degree: int = param(6, unit="contacts", low=0, high=200, help="classmates per student")
-    class_size: float = param(25.0, unit="people", low=1, help="mean class / course-group size")
+    class_size: float = param(
+        25.0, unit="people", low=1, high=MAX_PEOPLE, help="mean class / course-group size"
+    )
     congregation_degree: int = param(4, unit="contacts", low=0, high=200, help="per congregant")
-    congregation_size: float = param(150.0, unit="people", low=1, help="mean congregation size")
+    congregation_size: float = param(
+        150.0, unit="people", low=1, high=MAX_PEOPLE, help="mean congregation size"
+    )
     friendship_degree: int = param(6, unit="contacts", low=0, high=200, help="friends per person")
     rewire_prob: float = param(
         0.1, low=0, high=1, help="share of friendship ties rewired to random people (small world)"
@@ -223,6 +303,33 @@ class StrikeConfig:
     seed: int = param(0, low=0, high=2**63 - 1, help="root of every random stream in a run")
 
 
+@dataclass(frozen=True)
+class SchemaKey:
+    """One leaf key of the schema: its dotted name, kind, default and declared metadata."""
+
+    key: str
+    kind: str  # "int", "float", "str", "list" (of str) or "flag" (true/false)
+    default: Any
+    meta: dict[str, Any]
+
+
+def schema_keys(schema: type = StrikeConfig, prefix: str = "") -> list[SchemaKey]:
+    """Every leaf key with what the schema declares about it, for tools that walk the schema
+    (the property and bad-input tests generate their cases from it)."""
+    hints = get_type_hints(schema)
+    keys: list[SchemaKey] = []
+    for f in fields(schema):
+        hint = hints[f.name]
+        if is_dataclass(hint):
+            keys += schema_keys(hint, f"{prefix}{f.name}.")
+            continue
+        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        meta = dict(f.metadata)
+        kind = "flag" if meta.get("flag") else getattr(hint, "__name__", str(hint))
+        keys.append(SchemaKey(f"{prefix}{f.name}", kind, default, meta))
+    return keys
+
+
 def register_schema() -> None:
     """Make the schema available to Hydra as the first entry of ``conf/config.yaml``'s defaults."""
     ConfigStore.instance().store(name="strikesim_schema", node=StrikeConfig)
@@ -232,7 +339,17 @@ def _number(x: float) -> str:
     return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
+def _has_allowed(meta: dict[str, Any]) -> bool:
+    """Does the field restrict its values beyond its type (for ``--help``)?"""
+    keys = ("choices", "low", "high", "flag", "safe_name")
+    return any(meta.get(k) not in (None, False) for k in keys)
+
+
 def _describe_allowed(meta: dict[str, Any]) -> str:
+    if meta.get("flag"):
+        return "true or false"
+    if meta.get("safe_name"):
+        return f"1 to {MAX_NAME_LENGTH} letters, digits, '_', '-' or '.', without '..'"
     if meta.get("choices"):
         return "one of " + ", ".join(meta["choices"])
     low, high, unit = meta.get("low"), meta.get("high"), meta.get("unit")
@@ -244,17 +361,47 @@ def _describe_allowed(meta: dict[str, Any]) -> str:
     return f"<= {_number(high)}{unit}"
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, shortened: a 400-digit typo must not turn one line into a page.
+
+    Python refuses to print integers of more than 4,300 digits; those are described instead.
+    """
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<an integer of ~{int(value.bit_length() * math.log10(2)):,} digits>"
+    return text if len(text) <= limit else f"{text[: limit - 12]}...({len(text)} chars)"
+
+
+def _out_of_range(value: int | float, meta: dict[str, Any]) -> bool:
+    """NaN, ±inf or outside [low, high]. Python ints are always finite (and may be too large for
+    ``math.isfinite``, which converts to float), so only floats are asked."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return True
+    low, high = meta.get("low"), meta.get("high")
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
 def _check_field(key: str, value: Any, meta: dict[str, Any]) -> None:
+    if meta.get("flag") and not isinstance(value, bool):
+        raise ConfigError(
+            f"{key}={_shown(value)} is not a flag; allowed: {_describe_allowed(meta)}"
+        )
+    if meta.get("safe_name") and not (
+        isinstance(value, str) and SAFE_NAME.fullmatch(value) and ".." not in value
+    ):
+        raise ConfigError(
+            f"{key}={_shown(value)} cannot name a folder; allowed: {_describe_allowed(meta)}"
+        )
     if meta.get("choices") and value not in meta["choices"]:
-        raise ConfigError(f"{key}={value!r} is not allowed; allowed: {_describe_allowed(meta)}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        low, high = meta.get("low"), meta.get("high")
-        bad = not math.isfinite(value) or (low is not None and value < low)
-        bad = bad or (high is not None and value > high)
-        if bad:
-            raise ConfigError(
-                f"{key}={value!r} is out of range; allowed: {_describe_allowed(meta)}"
-            )
+        raise ConfigError(
+            f"{key}={_shown(value)} is not allowed; allowed: {_describe_allowed(meta)}"
+        )
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if numeric and _out_of_range(value, meta):
+        raise ConfigError(
+            f"{key}={_shown(value)} is out of range; allowed: {_describe_allowed(meta)}"
+        )
 
 
 def _walk(obj: Any, prefix: str = "") -> None:
@@ -267,11 +414,26 @@ def _walk(obj: Any, prefix: str = "") -> None:
             _check_field(key, value, dict(f.metadata))
 
 
-def validate(cfg: StrikeConfig) -> StrikeConfig:
-    """Check every range, choice and cross-field rule; raise ConfigError on the first violation."""
-    from strikesim.scenarios import organization_ids
+def estimated_directed_ties(cfg: StrikeConfig) -> int:
+    """An upper estimate of the generated network's directed ties: what its memory scales with.
 
-    _walk(cfg)
+    Per agent: a household of mean size h gives fewer than h ties on average (sizes are
+    1 + Poisson(h - 1)); each other layer at most its degree, for the share of people in it.
+    Ties both layers share are summed into one, so the real count is lower (city: 5.9 M of 6.8 M
+    estimated; metro: 50 M of 59 M).
+    """
+    pop, net = cfg.population, cfg.network
+    per_agent = (
+        pop.household_size
+        + pop.worker_share * net.workplace_degree
+        + (pop.k12_share + pop.university_share) * net.school_degree
+        + pop.congregant_share * net.congregation_degree
+        + net.friendship_degree
+    )
+    return math.ceil(pop.size // pop.scale * per_agent)
+
+
+def _check_population(cfg: StrikeConfig) -> None:
     pop = cfg.population
     students_and_workers = pop.worker_share + pop.k12_share + pop.university_share
     if students_and_workers > 1:
@@ -284,22 +446,84 @@ def validate(cfg: StrikeConfig) -> StrikeConfig:
             f"population.scale={pop.scale} exceeds population.size={pop.size}; "
             "allowed: 1 to population.size"
         )
+
+
+def _check_coalition(cfg: StrikeConfig) -> None:
+    """Every endorser on the roster, and each once: a repeated one would call its members twice."""
+    from strikesim.scenarios import organization_ids
+
     known = organization_ids()
+    seen: set[str] = set()
     for name in cfg.coalition.endorsers:
         if name not in known:
             raise ConfigError(
                 f"coalition.endorsers: unknown organization {name!r}; allowed: {', '.join(known)}"
             )
+        if name in seen:
+            raise ConfigError(
+                f"coalition.endorsers lists {name!r} twice; allowed: each organization once"
+            )
+        seen.add(name)
+
+
+def _check_scenario(cfg: StrikeConfig) -> None:
     sc = cfg.scenario
     if not sc.observed_low <= sc.observed_marchers <= sc.observed_high:
         raise ConfigError(
             "scenario.observed_marchers must lie within scenario.observed_low..observed_high; "
             f"got {sc.observed_low} <= {sc.observed_marchers} <= {sc.observed_high}"
         )
-    if cfg.network.source == "file" and not cfg.network.path:
+    if sc.observed_high > sc.reference_population:
+        raise ConfigError(
+            f"scenario.observed_high={sc.observed_high} exceeds scenario.reference_population="
+            f"{sc.reference_population}; allowed: turnout no larger than the population it is "
+            "compared against"
+        )
+
+
+def _check_network(cfg: StrikeConfig) -> None:
+    """The file keys are used only with ``source=file``; set otherwise, they would be ignored."""
+    net = cfg.network
+    if net.source == "generated":
+        for key in ("path", "nodes_path"):
+            if value := getattr(net, key):
+                raise ConfigError(
+                    f"network.{key}={_shown(value, 200)} is ignored when network.source="
+                    "generated; allowed: an empty value, or network.source=file (network=file)"
+                )
+        if net.format != "auto":
+            raise ConfigError(
+                f"network.format={net.format!r} is ignored when network.source=generated; "
+                "allowed: auto, or network.source=file (network=file)"
+            )
+        ties = estimated_directed_ties(cfg)
+        if ties > MAX_DIRECTED_TIES:
+            pop = cfg.population
+            raise ConfigError(
+                f"population.size={pop.size} at population.scale={pop.scale} with these network "
+                f"degrees would generate ~{ties:,} directed ties; allowed: at most "
+                f"{MAX_DIRECTED_TIES:,} (raise population.scale or lower network.*_degree)"
+            )
+        return
+    if not net.path:
         raise ConfigError(
             "network.path is empty; allowed: a GraphML or edge-list file when source=file"
         )
+    for key in ("path", "nodes_path"):
+        value = getattr(net, key)
+        if value and not Path(value).is_file():
+            raise ConfigError(
+                f"network.{key}={_shown(value, 200)}: no such file; allowed: an existing file"
+            )
+
+
+def validate(cfg: StrikeConfig) -> StrikeConfig:
+    """Check every range, choice and cross-field rule; raise ConfigError on the first violation."""
+    _walk(cfg)
+    _check_population(cfg)
+    _check_coalition(cfg)
+    _check_scenario(cfg)
+    _check_network(cfg)
     return cfg
 
 
@@ -316,7 +540,7 @@ def schema_help(values: StrikeConfig | None = None) -> str:
                 continue
             meta = dict(f.metadata)
             allowed = ""
-            if meta.get("choices") or meta.get("low") is not None or meta.get("high") is not None:
+            if _has_allowed(meta):
                 allowed = f"  [{_describe_allowed(meta)}]"
             lines.append(f"  {prefix}{f.name} = {value!r}{allowed}  {meta.get('help', '')}")
 

@@ -143,13 +143,14 @@ def report(summary: dict[str, Any], folder: Path | None = None) -> str:
         )
         published = "per-capita"
     ratio = summary["ratio_to_observed"]
+    ratio_text = f"{ratio:.2f}x" if ratio is not None else "no ratio: the observed figure is 0 here"
     s = summary
     walkouts = s["k12_walkouts"] + s["university_walkouts"]
     lines = [
         f"{s['scenario']} ({s['date']}; {s['weather']}; coalition {s['coalition']}, "
         f"{len(s['endorsers'])} endorsers), seed {s['seed']}",
         f"  Marchers on the strike day: {s['marchers']:>9,} people  "
-        f"({expected}: {ratio:.2f}x; {verdict} the {published} range "
+        f"({expected}: {ratio_text}; {verdict} the {published} range "
         f"{obs['low']:,}-{obs['high']:,})",
         f"  Strikers from work:         {s['striking_workers']:>9,} people  "
         f"({s['striking_union_members']:,} of them union members)",

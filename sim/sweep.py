@@ -128,12 +128,19 @@ def plan_sweep(args: Sequence[str], root: Path = SWEEPS_ROOT) -> SweepPlan:
     command line's overrides (a later value of a key replaces an earlier one, as in Hydra).
     Nothing is written; any bad value, in any job, is a ConfigError.
     """
-    from strikesim.cli import CONFIG_MODULE, SWEEP_HYDRA_KEYS, check_hydra_overrides, check_jobs
+    from strikesim.cli import (
+        CONFIG_MODULE,
+        SWEEP_HYDRA_KEYS,
+        check_hydra_overrides,
+        check_jobs,
+        check_overrides,
+    )
 
     words = [a for a in args if not a.startswith("-")]
     hydra_args = [a for a in words if _is_hydra(a)]
     task = [a for a in words if not _is_hydra(a)]
     check_hydra_overrides(hydra_args, SWEEP_HYDRA_KEYS, "a sweep")
+    check_overrides(task)
     parser = OverridesParser.create()
     try:
         parsed = parser.parse_overrides(task)

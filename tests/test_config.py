@@ -53,7 +53,10 @@ def test_scenario_picks_its_weather_and_coalition_but_the_command_line_wins() ->
             "weather.temperature_f=warm",
             "weather.temperature_f='warm' has the wrong type; allowed: a value of type float",
         ),
-        ("population.size=-5", "population.size=-5 is out of range; allowed: >= 1 people"),
+        (
+            "population.size=-5",
+            "population.size=-5 is out of range; allowed: 1 to 10,000,000 people",
+        ),
         ("population.k12_share=1.5", "population.k12_share=1.5 is out of range; allowed: 0 to 1"),
         (
             "scenario=atlantis",

@@ -184,3 +184,40 @@ def test_bad_sweep_input_exits_2_with_one_line_and_writes_nothing(
         assert err.count("\n") == 1 and err.startswith("strikesim: config error: "), err
     assert "weather.temperature_f=-200" in err
     assert not (tmp_path / "results").exists()
+
+
+LONG = ",".join(str(t) for t in [*range(-30, 0), 500, *range(0, 29)])  # one bad value mid-list
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["-m", "population.size=20000,100", "population.scale=1,500"], "population.scale=500"),
+        (["-m", f"weather.temperature_f={LONG}"], "weather.temperature_f=500"),
+        (["-m", "seed=range(0,0)"], "seed=range(0,0) gives no values"),
+        (["-m", "seed=range(0,5,0)"], "range() arg 3 must not be zero"),
+        (["-m", "seed=0,1", "hydra/launcher=joblib", "hydra.launcher.n_jobs=0"], "n_jobs=0"),
+        (["-m", "seed=0,1", "network=file", "network.path=nope.graphml"], "network.path"),
+        (["-m", "=5"], "'=5' has no key"),
+        (["-m", "seed=0,1", "hydra.sweep.subdir=x"], "hydra.sweep.subdir cannot be set"),
+    ],
+)
+def test_every_job_of_a_sweep_is_checked_before_anything_is_written(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    named: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("strikesim: config error: "), err
+    assert named in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_sweep_flag_may_follow_the_overrides(tmp_path: Path) -> None:
+    proc = run_cli(["population=classroom", "-m", "seed=0,1"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert list(pd.read_csv(sweep_folder(tmp_path) / "index.csv")["status"]) == ["done"] * 2
