@@ -1,9 +1,10 @@
 """People. Each reads its state from the model's arrays by ``index``.
 
-Decision rule (see :mod:`strikesim.rule`): a person commits once the weighted share of committed
-contacts reaches ``threshold + cost - pull - momentum``. :meth:`Individual.decide` applies that rule
-to one person by walking their contacts in Python — the textbook agent-based way, kept as the
-reference the vectorized kernel is tested against (identical trajectories on small graphs).
+Decision rule (see :mod:`strikesim.engine.rule`): a person commits once the weighted share of
+committed contacts reaches ``threshold + cost - pull - momentum``. :meth:`Individual.decide`
+applies that rule to one person by walking their contacts in Python — the textbook agent-based
+way, kept as the reference the vectorized kernel is tested against (identical trajectories on
+small graphs).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from strikesim import rule
-from strikesim.population import KINDS
+from strikesim.engine import rule
+from strikesim.engine.population import KINDS
 
 if TYPE_CHECKING:
-    from strikesim.model import StrikeModel
+    from strikesim.engine.model import StrikeModel
 
 
 class Individual(mesa.Agent):

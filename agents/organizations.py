@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 if TYPE_CHECKING:
-    from strikesim.model import StrikeModel
+    from strikesim.engine.model import StrikeModel
 
 
 class Organization(mesa.Agent):

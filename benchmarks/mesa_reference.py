@@ -2,7 +2,7 @@
 
 As in Mesa's ``virus_on_network`` example, every person is a ``FixedAgent`` in a cell of
 ``mesa.discrete_space.Network`` and reads its neighbours' state in Python each step. It copies
-a :class:`~strikesim.model.StrikeModel`'s thresholds, costs, organizational calls and initial
+a :class:`~strikesim.engine.model.StrikeModel`'s thresholds, costs, organizational calls and initial
 state, so the two must produce identical trajectories; the benchmark times both.
 """
 
@@ -13,8 +13,8 @@ import inspect
 import mesa
 from mesa.discrete_space import FixedAgent, Network
 
-from strikesim import rule
-from strikesim.model import StrikeModel
+from strikesim.engine import rule
+from strikesim.engine.model import StrikeModel
 
 
 class ReferencePerson(FixedAgent):

@@ -71,9 +71,9 @@ def measure_whole_run(n: int) -> dict:
 
 def measure_parts(n: int) -> dict:
     from strikesim.cli import compose_config
-    from strikesim.model import StrikeModel
-    from strikesim.network import build_network
-    from strikesim.population import build_population
+    from strikesim.engine.model import StrikeModel
+    from strikesim.engine.network import build_network
+    from strikesim.engine.population import build_population
     from strikesim.streams import stream
 
     config = compose_config(overrides_for(n))
@@ -113,7 +113,7 @@ def measure_parts(n: int) -> dict:
 
 def time_peer(config) -> float:
     from benchmarks.mesa_reference import ReferenceModel
-    from strikesim.model import StrikeModel
+    from strikesim.engine.model import StrikeModel
 
     peer = ReferenceModel(StrikeModel(config))
     times = []
@@ -128,7 +128,7 @@ def check_identical_trajectories(n: int = 2_000) -> int:
     """strikesim's kernel and the idiomatic peer agree day by day; returns days compared."""
     from benchmarks.mesa_reference import ReferenceModel
     from strikesim.cli import compose_config
-    from strikesim.model import StrikeModel
+    from strikesim.engine.model import StrikeModel
 
     config = compose_config([f"population.size={n}", "behavior.threshold_mean=0.2"])
     ours = StrikeModel(config)

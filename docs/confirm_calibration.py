@@ -21,9 +21,9 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from strikesim import results
-from strikesim.calibrate import load_spec
 from strikesim.cli import compose_config
 from strikesim.run import simulate
+from strikesim.studies.calibrate import load_spec
 
 
 def main() -> None:

@@ -25,9 +25,9 @@ from omegaconf import OmegaConf
 import strikesim
 from strikesim import results
 from strikesim.config import StrikeConfig
-from strikesim.model import StrikeModel
-from strikesim.plotting import plot_turnout
-from strikesim.rule import wind_chill_f
+from strikesim.engine.model import StrikeModel
+from strikesim.engine.rule import wind_chill_f
+from strikesim.viz.turnout import plot_turnout
 
 
 @dataclass

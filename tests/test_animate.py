@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from strikesim.animate import animate, animation_config
 from strikesim.cli import main
+from strikesim.viz.animation import animate, animation_config
 
 
 def test_gif_has_one_frame_per_day(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from strikesim.attribute import attribute, main, orders, shapley_exact, shapley_from_orders
+from strikesim.studies.attribute import attribute, main, orders, shapley_exact, shapley_from_orders
 
 
 def game(players: list[str], weights: dict[str, float], synergy: float) -> dict:

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from strikesim.calibrate import identifiability, load_spec, main, spec_names
 from strikesim.config import ConfigError
+from strikesim.studies.calibrate import identifiability, load_spec, main, spec_names
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ import pytest
 import solara
 
 from strikesim.cli import main
-from strikesim.demo.app import ClassroomPage, PageModel, input_specs
-from strikesim.demo.scene import (
+from strikesim.viz.demo.app import ClassroomPage, PageModel, input_specs
+from strikesim.viz.demo.scene import (
     PRESETS,
     ClassroomModel,
     Settings,

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strikesim import rule
-from strikesim.cascade import NEVER, threshold_cascade
-from strikesim.graph_input import from_networkx
-from strikesim.model import StrikeModel
+from strikesim.engine import rule
+from strikesim.engine.cascade import NEVER, threshold_cascade
+from strikesim.engine.graph_input import from_networkx
+from strikesim.engine.model import StrikeModel
 
 
 def in_edges(graph: nx.Graph, v: Hashable) -> list[tuple[Hashable, Fraction]]:

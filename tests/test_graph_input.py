@@ -8,8 +8,8 @@ import networkx as nx
 import pytest
 
 from strikesim.config import ConfigError
-from strikesim.model import StrikeModel
-from strikesim.population import K12, WORKER
+from strikesim.engine.model import StrikeModel
+from strikesim.engine.population import K12, WORKER
 from strikesim.run import simulate
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from strikesim.agents import FaithGroup, LaborFederation, Resident, Student, Union, Worker
-from strikesim.model import StrikeModel
-from strikesim.population import K12, UNIVERSITY, WORKER
+from strikesim.engine.model import StrikeModel
+from strikesim.engine.population import K12, UNIVERSITY, WORKER
 from strikesim.run import simulate
 
 # A cascade-friendly setting, so the comparisons are not between two empty runs.

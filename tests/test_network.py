@@ -6,9 +6,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from strikesim.graph_input import from_networkx
-from strikesim.network import build_network, rewire, ring_lattice_pairs
-from strikesim.population import build_population
+from strikesim.engine.graph_input import from_networkx
+from strikesim.engine.network import build_network, rewire, ring_lattice_pairs
+from strikesim.engine.population import build_population
 from strikesim.streams import stream
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from strikesim import scenarios
-from strikesim.population import K12, KINDS, UNIVERSITY, WORKER, build_population
+from strikesim.engine.population import K12, KINDS, UNIVERSITY, WORKER, build_population
 from strikesim.streams import stream
 
 

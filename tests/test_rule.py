@@ -6,9 +6,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from strikesim import rule
-from strikesim.cascade import threshold_cascade
 from strikesim.config import BehaviorConfig, WeatherConfig
+from strikesim.engine import rule
+from strikesim.engine.cascade import threshold_cascade
 
 
 def test_granovetter_crowd_of_100_all_riot() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.mesa_reference import ReferenceModel
-from strikesim.model import StrikeModel
+from strikesim.engine.model import StrikeModel
 from strikesim.run import simulate
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from strikesim import results
-from strikesim.arguments import Integer, Number, check_range
 from strikesim.cli import SUBCOMMANDS
+from strikesim.cli.arguments import Integer, Number, check_range
 from strikesim.config import ConfigError
 
 MARCHERS = {("narrow", 0): 10, ("narrow", 1): 20, ("broad", 0): 40, ("broad", 1): 35}
@@ -532,7 +532,7 @@ def test_unwritable_output_is_refused_before_any_work(
 
 # --- the valid specs of this file are valid, and the checks themselves ----------------------------
 def test_the_valid_specs_load(workspace: Path) -> None:
-    from strikesim import calibrate, sensitivity
+    from strikesim.studies import calibrate, sensitivity
 
     spec = sensitivity.load_spec(str(workspace / "spec.yaml"), None, None, [])
     assert sensitivity.check_problem(spec)["names"] == [
@@ -544,7 +544,7 @@ def test_the_valid_specs_load(workspace: Path) -> None:
 
 def test_sensitivity_outputs_are_numbers_of_a_run_summary(make_config) -> None:
     from strikesim.run import simulate
-    from strikesim.sensitivity import OUTPUTS
+    from strikesim.studies.sensitivity import OUTPUTS
 
     summary = simulate(make_config("population=classroom", "scenario.campaign_days=2")).summary
     for key in OUTPUTS:

@@ -16,7 +16,7 @@ import yaml
 
 from strikesim.cli import main
 from strikesim.config import ConfigError
-from strikesim.sweep import open_sweep, plan_sweep
+from strikesim.studies.sweep import open_sweep, plan_sweep
 from tests.conftest import CLI_ENV, cli_command, run_cli
 
 RUN_FILES = {"config.yaml", "summary.json", "timeseries.parquet", "turnout.png", ".hydra"}

@@ -9,14 +9,19 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from strikesim.cascade import NEVER, ThresholdModel, threshold_cascade
-from strikesim.theory import (
+from strikesim.classics.theory import (
     granovetter_equilibrium,
     vulnerable_max_degree,
     watts_cascade_condition,
     watts_window,
 )
-from strikesim.validation import crowd_size, normal_crowd, ring_spread, watts_cascade_frequency
+from strikesim.classics.validation import (
+    crowd_size,
+    normal_crowd,
+    ring_spread,
+    watts_cascade_frequency,
+)
+from strikesim.engine.cascade import NEVER, ThresholdModel, threshold_cascade
 
 
 # --- Granovetter 1978 ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """A plain threshold cascade on any NetworkX graph: the engine without the strike around it.
 
 This is the model of Granovetter (1978) and Watts (2002) that strikesim's decision rule extends
-(:mod:`strikesim.rule`), exposed so users can check the engine against the classics::
+(:mod:`strikesim.engine.rule`), exposed so users can check the engine against the classics::
 
     result = threshold_cascade(nx.complete_graph(100), thresholds=range(100), kind="count")
     result.final_count  # 100: Granovetter's crowd riots
@@ -9,10 +9,10 @@ This is the model of Granovetter (1978) and Watts (2002) that strikesim's decisi
 Convention: a node activates when the summed weight of its active in-neighbours is ``>=`` its
 need — ``threshold * weighted degree`` for ``kind="fraction"``, ``threshold`` itself for
 ``kind="count"``. A threshold means its decimal (or rational) value: 0.07 of 100 neighbours
-needs 7, although the float product is 7.000000000000001 (:func:`strikesim.rule.commits`
+needs 7, although the float product is 7.000000000000001 (:func:`strikesim.engine.rule.commits`
 documents the 1e-12 relative tolerance that makes it so). Integer weights are summed exactly, and
 parallel edges of a multigraph add up. Updates are synchronous; active nodes stay active. The
-comparison is the core's own (:func:`strikesim.rule.commits`) on the core's own CSR network
+comparison is the core's own (:func:`strikesim.engine.rule.commits`) on the core's own CSR network
 (:func:`from_networkx`), so what this module reproduces, the strike model inherits.
 
 Many cascades on one graph (Watts's single-seed experiments): build a :class:`ThresholdModel` once
@@ -28,8 +28,8 @@ from typing import Literal
 import networkx as nx
 import numpy as np
 
-from strikesim import rule
-from strikesim.graph_input import from_networkx
+from strikesim.engine import rule
+from strikesim.engine.graph_input import from_networkx
 
 NEVER = -1  # activation step of a node that never activates
 

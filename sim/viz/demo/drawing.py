@@ -24,10 +24,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import StrMethodFormatter
 
-from strikesim.demo.scene import FORMS, STATES, city_factor, node_states, participation
-from strikesim.model import StrikeModel
-from strikesim.network import Network
-from strikesim.population import K12, UNIVERSITY, WORKER
+from strikesim.engine.model import StrikeModel
+from strikesim.engine.network import Network
+from strikesim.engine.population import K12, UNIVERSITY, WORKER
+from strikesim.viz.demo.scene import FORMS, STATES, city_factor, node_states, participation
 
 STATE_COLOURS = ("#d0d0d0", "#9ecae1", "#fd8d3c", "#d62728")  # unaware ... marching
 FORM_COLOURS = {"striking": "tab:blue", "walkouts": "tab:purple", "marching": "tab:red"}

@@ -4,7 +4,7 @@ Why arrays and not agent attributes: the step kernel reads every agent's state a
 (DESIGN.md, "Agents and scale"); Mesa agents in ``strikesim.agents`` are thin views onto a row.
 
 People are laid out in household order, so that neighbouring indices are neighbours in the city:
-the friendship layer of :mod:`strikesim.network` builds its clustered ring over this order.
+the friendship layer of :mod:`strikesim.engine.network` builds its clustered ring over this order.
 """
 
 from __future__ import annotations

@@ -14,13 +14,13 @@ from pathlib import Path
 from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 from matplotlib.figure import Figure
 
-from strikesim.arguments import CommandParser, Number, entry_point, gif_file
 from strikesim.cli import bad_input, compose_config
+from strikesim.cli.arguments import CommandParser, Number, entry_point, gif_file
 from strikesim.config import ConfigError, StrikeConfig
-from strikesim.demo.drawing import NetworkPicture, draw_participation, network_legend
-from strikesim.demo.scene import MAX_DRAWN, projected_city_marchers
-from strikesim.model import StrikeModel
+from strikesim.engine.model import StrikeModel
 from strikesim.results import atomic_write
+from strikesim.viz.demo.drawing import NetworkPicture, draw_participation, network_legend
+from strikesim.viz.demo.scene import MAX_DRAWN, projected_city_marchers
 
 FPS = Number(0.1, 60)  # one day per 10 s to 60 per s; beyond either, no viewer keeps up
 

@@ -10,7 +10,7 @@ Commitment (each campaign day, synchronously, from yesterday's state)
     ``exposure_i`` is the summed tie weight to committed contacts, ``degree_i`` the summed tie
     weight to all contacts. The comparison is ``>=`` (Watts 2002's convention: a node with
     threshold 1/k activates with one active neighbour of k) and is made on ``exposure`` — an exact
-    sum with integer weights (:meth:`strikesim.network.Network.exposure`) — against
+    sum with integer weights (:meth:`strikesim.engine.network.Network.exposure`) — against
     ``need * degree``, never on a quotient. See :func:`commits` for how rounding is handled.
     ``threshold``: Granovetter (1978), fractional as in Watts (2002); weighted ties ("friends count
     double", Granovetter). ``pull``: bloc recruitment by organizations the person belongs to

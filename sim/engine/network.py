@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from strikesim.config import NetworkConfig
-from strikesim.population import Population
+from strikesim.engine.population import Population
 
 LAYERS = ("household", "workplace", "school", "congregation", "friendship")
 
@@ -113,7 +113,7 @@ class Network:
 
 def set_node_attributes(graph: nx.Graph, population: Population) -> None:
     from strikesim import scenarios
-    from strikesim.population import KINDS
+    from strikesim.engine.population import KINDS
 
     sectors = list(scenarios.sectors()["sector"])
     orgs = scenarios.organization_ids()

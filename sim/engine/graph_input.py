@@ -24,8 +24,8 @@ import scipy.sparse as sp
 
 from strikesim import scenarios
 from strikesim.config import ConfigError, NetworkConfig
-from strikesim.network import Network
-from strikesim.population import KINDS, NONE, RESIDENT
+from strikesim.engine.network import Network
+from strikesim.engine.population import KINDS, NONE, RESIDENT
 
 
 @dataclass

@@ -10,10 +10,10 @@ import argparse
 import os
 import socket
 
-from strikesim.arguments import CommandParser, Integer, entry_point
 from strikesim.cli import bad_input
+from strikesim.cli.arguments import CommandParser, Integer, entry_point
 
-APP = "strikesim.demo.app"
+APP = "strikesim.viz.demo.app"
 DEFAULT_PORT = 8765
 PORT = Integer(0, 65535)
 

@@ -5,7 +5,7 @@ simulation in memory and only then publishes the run folder (``hydra.run.dir``) 
 staging folder (:func:`strikesim.results.publish_folder`): bad input gets one clear line on stderr
 and exit code 2 before anything is written, and a failed or interrupted run leaves nothing behind
 and removes nothing it did not create. ``strikesim -m [sweep overrides]`` goes to
-:mod:`strikesim.sweep`, which hands the jobs to Hydra's launcher.
+:mod:`strikesim.studies.sweep`, which hands the jobs to Hydra's launcher.
 """
 
 from __future__ import annotations
@@ -47,12 +47,12 @@ SWEEP_HYDRA_KEYS = ("hydra.sweep.dir", "hydra/launcher", "hydra.launcher.")
 
 # name -> (module, function); the function takes the remaining argv and returns an exit code
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "compare": ("strikesim.compare", "main"),
-    "sensitivity": ("strikesim.sensitivity", "main"),
-    "demo": ("strikesim.demo.server", "main"),
-    "animate": ("strikesim.animate", "main"),
-    "calibrate": ("strikesim.calibrate", "main"),
-    "attribute": ("strikesim.attribute", "main"),
+    "compare": ("strikesim.studies.compare", "main"),
+    "sensitivity": ("strikesim.studies.sensitivity", "main"),
+    "demo": ("strikesim.viz.demo.server", "main"),
+    "animate": ("strikesim.viz.animation", "main"),
+    "calibrate": ("strikesim.studies.calibrate", "main"),
+    "attribute": ("strikesim.studies.attribute", "main"),
 }
 
 register_schema()
@@ -326,7 +326,7 @@ def _check_seed(value: object) -> None:
 @hydra.main(config_path="pkg://strikesim.conf", config_name="config", version_base="1.3")
 def hydra_app(cfg: DictConfig) -> float | None:
     """A sweep's job, as Hydra's launcher calls it (single runs do not go through Hydra's app)."""
-    from strikesim.sweep import run_job
+    from strikesim.studies.sweep import run_job
 
     if HydraConfig.get().mode != RunMode.MULTIRUN:  # only Hydra's printing options get here
         raise SystemExit(bad_input("a single run goes through 'strikesim KEY=VALUE ...'"))
@@ -414,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     with sigterm_as_interrupt():
         if any(f in SWEEP_FLAGS for f in flags) and not set(flags) - set(SWEEP_FLAGS):
-            from strikesim import sweep
+            from strikesim.studies import sweep
 
             return sweep.run_sweep(args, hydra_app)
         if flags:  # Hydra's printing options (--cfg job, --info): Hydra answers, runs nothing

@@ -18,8 +18,8 @@ from strikesim import scenarios
 from strikesim.agents import Individual
 from strikesim.cli import compose_config
 from strikesim.config import StrikeConfig, validate
-from strikesim.model import StrikeModel
-from strikesim.population import K12, KINDS, UNIVERSITY, WORKER
+from strikesim.engine.model import StrikeModel
+from strikesim.engine.population import K12, KINDS, UNIVERSITY, WORKER
 
 MAX_DRAWN = 1_000  # nodes a picture can show legibly (DESIGN.md, Mesa section)
 STATES = ("unaware", "sympathetic", "committed", "marching")

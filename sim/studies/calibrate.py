@@ -34,7 +34,8 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from strikesim import results
-from strikesim.arguments import (
+from strikesim.cli import bad_input, compose_config
+from strikesim.cli.arguments import (
     WORKERS,
     Choice,
     CommandParser,
@@ -50,7 +51,6 @@ from strikesim.arguments import (
     read_mapping,
     read_text,
 )
-from strikesim.cli import bad_input, compose_config
 from strikesim.config import ConfigError, StrikeConfig
 
 Z90 = 1.6449  # the published low-high range is read as a central 90% interval [est]

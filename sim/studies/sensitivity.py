@@ -4,7 +4,7 @@ A preset in ``conf/_sensitivity/`` (plain YAML, not a Hydra config group: hence 
 or any YAML file of the same shape names the parameters and their ranges. SALib draws the sample
 points; each point is one job of a sweep folder under ``results/sensitivity/``, run in parallel
 with joblib, published atomically, skipped when finished and retried when failed, exactly as
-``strikesim -m`` jobs are (:mod:`strikesim.sweep`). SALib then computes the indices, with
+``strikesim -m`` jobs are (:mod:`strikesim.studies.sweep`). SALib then computes the indices, with
 bootstrap confidence intervals, from the marchers.
 
 Every point runs with the same ``seed`` (common random numbers): the model is then a deterministic
@@ -27,8 +27,9 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from strikesim import results, sweep
-from strikesim.arguments import (
+from strikesim import results
+from strikesim.cli import bad_input
+from strikesim.cli.arguments import (
     MAX_WORKERS,
     Choice,
     CommandParser,
@@ -43,8 +44,8 @@ from strikesim.arguments import (
     read_mapping,
     read_text,
 )
-from strikesim.cli import bad_input
 from strikesim.config import ConfigError
+from strikesim.studies import sweep
 
 METHODS = ("sobol", "morris")
 ROOT = Path("results/sensitivity")
@@ -151,7 +152,7 @@ def main(argv: list[str]) -> int:
 
 
 def open_folder(plan: sweep.SweepPlan) -> list[int]:
-    """:func:`strikesim.sweep.open_sweep`; a corrupt ``sweep.json`` is refused in one line too."""
+    """:func:`~strikesim.studies.sweep.open_sweep`; a corrupt ``sweep.json`` is one line too."""
     try:
         return sweep.open_sweep(plan)
     except ConfigError as exc:  # sweep.py names the folder by its own key; here it is --out
@@ -296,7 +297,7 @@ def plot_indices(table: pd.DataFrame, spec: dict[str, Any], path: Path) -> None:
     """Bars per parameter with their confidence intervals."""
     import matplotlib.pyplot as plt
 
-    from strikesim.compare_plots import save_figure
+    from strikesim.viz.compare_plots import save_figure
 
     bars = ["S1", "ST"] if spec["method"] == "sobol" else ["mu_star"]
     x = np.arange(len(table))

@@ -28,7 +28,8 @@ from omegaconf import OmegaConf
 from scipy import stats
 
 from strikesim import results
-from strikesim.arguments import (
+from strikesim.cli import bad_input
+from strikesim.cli.arguments import (
     CommandParser,
     check_output_folder,
     entry_point,
@@ -37,9 +38,8 @@ from strikesim.arguments import (
     non_negative_int,
     output_folder,
 )
-from strikesim.cli import bad_input
 from strikesim.config import ConfigError
-from strikesim.sweep import PLAN, read_plan
+from strikesim.studies.sweep import PLAN, read_plan
 
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
@@ -412,7 +412,7 @@ def write_outputs(
     differences: pd.DataFrame,
     curves: pd.DataFrame | None,
 ) -> None:
-    from strikesim.compare_plots import plot_curves, plot_distribution, plot_heatmap
+    from strikesim.viz.compare_plots import plot_curves, plot_distribution, plot_heatmap
 
     for name, frame in (("comparison", table), ("differences", differences)):
         results.atomic_write(out / f"{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))

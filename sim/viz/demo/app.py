@@ -23,8 +23,8 @@ with warnings.catch_warnings():  # Mesa 3.3's ComponentsView trips solara's hook
     from mesa.visualization.utils import update_counter
 
 from strikesim.config import ConfigError
-from strikesim.demo.drawing import network_figure, participation_figure
-from strikesim.demo.scene import (
+from strikesim.viz.demo.drawing import network_figure, participation_figure
+from strikesim.viz.demo.scene import (
     DEFAULT_PRESET,
     PRESETS,
     ClassroomModel,

@@ -21,7 +21,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from strikesim import rule, scenarios
+from strikesim import scenarios
 from strikesim.agents import (
     FaithGroup,
     Individual,
@@ -33,9 +33,10 @@ from strikesim.agents import (
 )
 from strikesim.agents.organizations import Organization
 from strikesim.config import StrikeConfig, validate
-from strikesim.graph_input import from_networkx, load_graph_file
-from strikesim.network import Network, build_network
-from strikesim.population import (
+from strikesim.engine import rule
+from strikesim.engine.graph_input import from_networkx, load_graph_file
+from strikesim.engine.network import Network, build_network
+from strikesim.engine.population import (
     K12,
     KINDS,
     RESIDENT,

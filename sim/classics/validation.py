@@ -2,7 +2,7 @@
 
 Each function is one experiment of one paper, sized by its arguments: the tests run them small,
 ``docs/make_validation.py`` runs them larger for the figures in ``docs/validation.md``. They all go
-through :class:`strikesim.cascade.ThresholdModel`, i.e. the core's network and ``>=`` rule.
+through :class:`strikesim.engine.cascade.ThresholdModel`, i.e. the core's network and ``>=`` rule.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import networkx as nx
 import numpy as np
 from scipy.stats import norm
 
-from strikesim.cascade import ThresholdModel
+from strikesim.engine.cascade import ThresholdModel
 
 GLOBAL_SHARE = 0.1  # a cascade reaching >= 10% of the nodes counts as global (finite-size cut)
 
