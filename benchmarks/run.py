@@ -54,7 +54,7 @@ def median_time(func, repeats: int) -> float:
 
 
 def measure_whole_run(n: int) -> dict:
-    from strikesim.cli import compose_config
+    from strikesim.compose import compose_config
     from strikesim.run import peak_rss_mib, save_run, simulate
 
     config = compose_config(overrides_for(n))
@@ -70,7 +70,7 @@ def measure_whole_run(n: int) -> dict:
 
 
 def measure_parts(n: int) -> dict:
-    from strikesim.cli import compose_config
+    from strikesim.compose import compose_config
     from strikesim.engine.model import StrikeModel
     from strikesim.engine.network import build_network
     from strikesim.engine.population import build_population
@@ -127,7 +127,7 @@ def time_peer(config) -> float:
 def check_identical_trajectories(n: int = 2_000) -> int:
     """strikesim's kernel and the idiomatic peer agree day by day; returns days compared."""
     from benchmarks.mesa_reference import ReferenceModel
-    from strikesim.cli import compose_config
+    from strikesim.compose import compose_config
     from strikesim.engine.model import StrikeModel
 
     config = compose_config([f"population.size={n}", "behavior.threshold_mean=0.2"])

@@ -21,7 +21,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from strikesim import results
-from strikesim.cli import compose_config
+from strikesim.compose import compose_config
 from strikesim.run import simulate
 from strikesim.studies.calibrate import load_spec
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from strikesim import results
-from strikesim.cli import compose_config
+from strikesim.compose import compose_config
 from strikesim.run import simulate
 
 BASELINE = "ice_out_2026"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from strikesim.cli import compose_config
+from strikesim.compose import compose_config
 from strikesim.config import StrikeConfig
 
 

@@ -5,9 +5,9 @@ NaN and ±infinity, values just outside the declared range and values outside th
 hand-written cases for the command line's own grammar (removals, additions, unknown keys and
 groups). Each case runs the real command in-process, ``strikesim.cli.main``, in an empty folder
 that holds one precious file, and must: exit with code 2, print exactly one line on stderr in
-:func:`strikesim.cli.bad_input`'s format naming the key, print no traceback, and leave the folder
-exactly as it was. Bad input is refused while composing (~0.1 s), so the suite stays fast; a case
-that wrongly runs shows up as a failed assertion (and a run folder), not as a hang.
+:func:`~strikesim.cli.messages.bad_input`'s format naming the key, print no traceback, and leave
+the folder exactly as it was. Bad input is refused while composing (~0.1 s), so the suite stays
+fast; a case that wrongly runs shows up as a failed assertion (and a run folder), not as a hang.
 """
 
 from __future__ import annotations

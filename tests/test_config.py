@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from strikesim.cli import compose_config, config_groups
+from strikesim.compose import compose_config, config_groups
 from strikesim.config import ConfigError, schema_help
 
 GROUPS = config_groups()

@@ -190,7 +190,7 @@ def test_isolated_people_are_not_moved_by_contacts_they_do_not_have(make_config)
 
 def test_default_city_run_lands_in_the_published_range() -> None:
     """The shipped defaults at full scale (429,954 agents) reproduce the record's order of size."""
-    from strikesim.cli import compose_config
+    from strikesim.compose import compose_config
 
     summary = simulate(compose_config([])).summary
     assert summary["agents"] == summary["people"] == 429_954

@@ -48,7 +48,7 @@ def test_rewire_probability_bounds() -> None:
 
 @pytest.fixture(scope="module")
 def city_network():
-    from strikesim.cli import compose_config
+    from strikesim.compose import compose_config
 
     cfg = compose_config(["population=small"])
     pop = build_population(cfg.population, cfg.network, stream(0, "population"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from strikesim.cli import compose_config, config_groups
+from strikesim.compose import compose_config, config_groups
 from strikesim.run import simulate
 
 ROOT = Path(__file__).resolve().parents[1]

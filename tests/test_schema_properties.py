@@ -2,7 +2,7 @@
 
 The cases are generated from the schema itself (:func:`strikesim.config.schema_keys`): each key's
 declared type, range and choices. A config is composed exactly as the command line composes it
-(:func:`strikesim.cli.compose_config`); if that accepts it, :func:`strikesim.run.simulate` must
+(:func:`strikesim.compose.compose_config`); if that accepts it, :func:`strikesim.run.simulate` must
 finish with sane counts that the command's report can print, and must not refuse it late (a
 ConfigError from ``simulate`` means the validator let through a value the model cannot use).
 
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from strikesim.cli import compose_config
+from strikesim.compose import compose_config
 from strikesim.config import MAX_PEOPLE, ConfigError, SchemaKey, StrikeConfig, schema_keys
 from strikesim.run import RunResult, report, simulate
 from strikesim.scenarios import organization_ids

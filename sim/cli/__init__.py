@@ -10,40 +10,23 @@ and removes nothing it did not create. ``strikesim -m [sweep overrides]`` goes t
 
 from __future__ import annotations
 
-import copy
 import importlib
-import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import fields, is_dataclass
-from pathlib import Path
-from typing import get_type_hints
+from collections.abc import Callable, Sequence
 
 import hydra
-from hydra import compose, initialize_config_module
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override, OverrideType
-from hydra.errors import HydraException, MissingConfigException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf, open_dict
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+from omegaconf import DictConfig
 
-from strikesim import results
-from strikesim.config import ConfigError, StrikeConfig, register_schema, schema_help, validate
+from strikesim.cli.messages import bad_input, sigterm_as_interrupt
+from strikesim.cli.run import overrides_of, run_once
+from strikesim.compose import compose_config, compose_run, config_groups
+from strikesim.config import ConfigError, schema_help
 
-CONFIG_MODULE = "strikesim.conf"
-RUNS_ROOT = Path("results/runs")
-EXIT_BAD_INPUT = 2
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention (SIGTERM: 143)
 # Hydra's own options that only print (no job runs, no folder is made); any other option is refused
 HYDRA_INFO_FLAGS = ("--cfg", "-c", "--info", "-i", "--hydra-help", "--resolve", "-p", "--package")
 SWEEP_FLAGS = ("-m", "--multirun")
-# the hydra.* overrides a user may give: where results go, and which launcher runs a sweep
-RUN_HYDRA_KEYS = ("hydra.run.dir",)
-SWEEP_HYDRA_KEYS = ("hydra.sweep.dir", "hydra/launcher", "hydra.launcher.")
 
 # name -> (module, function); the function takes the remaining argv and returns an exit code
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -55,273 +38,6 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "attribute": ("strikesim.studies.attribute", "main"),
 }
 
-register_schema()
-
-
-def bad_input(error: object) -> int:
-    """Report bad input the one way every command does: one line on stderr; the exit code."""
-    print(f"strikesim: config error: {error}", file=sys.stderr)
-    return EXIT_BAD_INPUT
-
-
-def out_of_space(error: BaseException) -> int:
-    """A write failed for want of disk space: one line, nothing half-written was published."""
-    where = getattr(error, "filename", None)
-    print(
-        f"strikesim: out of disk space{f' writing {where}' if where else ''}: nothing unfinished "
-        "was published; free some space and run the same command again",
-        file=sys.stderr,
-    )
-    return EXIT_FAILED
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every cleanup path handles both."""
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` in the main thread for the duration."""
-
-    def raise_terminated(signum: int, frame: object) -> None:
-        raise Terminated()
-
-    try:
-        previous = signal.signal(signal.SIGTERM, raise_terminated)
-    except ValueError:  # not the main thread (an embedding program): leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def interrupted(exc: KeyboardInterrupt, what: str) -> int:
-    """One line for Ctrl-C or SIGTERM; the shell's exit code for the signal."""
-    name = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
-    print(f"strikesim: stopped by {name}; {what}", file=sys.stderr)
-    return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
-
-
-def check_hydra_overrides(args: Sequence[str], allowed: Sequence[str], mode: str) -> None:
-    """Refuse ``hydra.*`` overrides other than ``allowed`` (prefixes): strikesim owns the rest.
-
-    Hydra's folder keys decide where files are written and removed; a sweep's job subfolders,
-    output subfolders and working directory are strikesim's to choose, so that it can prove
-    which folders it made.
-    """
-    for arg in args:
-        key = arg.lstrip("+~").split("=", 1)[0]
-        if key.startswith(("hydra.", "hydra/")) and not key.startswith(tuple(allowed)):
-            keys = ", ".join(a.rstrip(".") for a in allowed)
-            raise ConfigError(f"{key} cannot be set for {mode}; allowed: {keys}")
-
-
-def to_config(cfg: DictConfig) -> StrikeConfig:
-    """Typed, validated config from Hydra's composed DictConfig (without its ``hydra`` node)."""
-    node = cfg
-    if "hydra" in cfg:  # composed with return_hydra_config: drop it, keep the schema's type
-        node = copy.deepcopy(cfg)
-        with open_dict(node):
-            del node["hydra"]
-    _reject_unknown_keys(node, StrikeConfig(), "")
-    return validate(OmegaConf.to_object(node))
-
-
-def _reject_unknown_keys(node: DictConfig, schema: object, prefix: str) -> None:
-    """Keys forced in with Hydra's ``+key=value`` bypass the schema; refuse them by name."""
-    allowed = {f.name: getattr(schema, f.name) for f in fields(schema)}  # type: ignore[arg-type]
-    for key in node:
-        if key not in allowed:
-            raise ConfigError(
-                f"unknown config key {prefix + str(key)!r}; allowed: {', '.join(allowed)}"
-            )
-        if is_dataclass(allowed[key]) and isinstance(node[key], DictConfig):
-            _reject_unknown_keys(node[key], allowed[key], f"{prefix}{key}.")
-
-
-def config_groups() -> dict[str, list[str]]:
-    """Each config group (folder of ``conf/``) and its preset names."""
-    from importlib.resources import files
-
-    root = files(CONFIG_MODULE)
-    return {
-        d.name: sorted(
-            f.name.removesuffix(".yaml") for f in d.iterdir() if f.name.endswith(".yaml")
-        )
-        for d in sorted(root.iterdir(), key=lambda p: p.name)
-        if d.is_dir() and not d.name.startswith("_")
-    }
-
-
-def compose_config(overrides: Sequence[str]) -> StrikeConfig:
-    """Compose and validate like a run would; raise ConfigError with one line on bad input."""
-    return compose_configs([overrides])[0]
-
-
-def check_overrides(overrides: Sequence[str]) -> list[Override]:
-    """Parse command-line overrides with Hydra's grammar; ConfigError names the bad one."""
-    parser = OverridesParser.create()
-    parsed = []
-    for line in overrides:
-        try:
-            (override,) = parser.parse_overrides([line])
-        except HydraException as exc:
-            raise ConfigError(_parse_error(exc)) from None
-        except ValueError:  # Python refuses to read integers of more than ~4,300 digits
-            key = line.split("=", 1)[0]
-            raise ConfigError(
-                f"{key}: a number of more than {sys.get_int_max_str_digits():,} digits; "
-                "allowed: see 'strikesim --help' for its range"
-            ) from None
-        if not override.key_or_group:
-            raise ConfigError(f"{override.input_line!r} has no key; allowed: KEY=VALUE")
-        if override.is_delete():
-            raise ConfigError(
-                f"{override.input_line!r} would remove {override.key_or_group!r} and fall back "
-                "to the schema's placeholders; allowed: KEY=VALUE or GROUP=PRESET"
-            )
-        parsed.append(override)
-    return parsed
-
-
-def _parse_error(exc: BaseException) -> str:
-    """Hydra's grammar error in one line, with the hint it lacks for spaces and non-ASCII."""
-    text = str(exc).strip()
-    first = text.splitlines()[0]
-    if "Lexer" in text or "token recognition error" in text or "mismatched input" in text:
-        first = (
-            f"could not parse the override ({first}); allowed: KEY=VALUE, with values that hold "
-            "spaces or non-ASCII characters in quotes: KEY='a value'"
-        )
-    return first
-
-
-def compose_run(overrides: Sequence[str]) -> tuple[StrikeConfig, Path]:
-    """The validated config of one run and its folder (``hydra.run.dir``), nothing written.
-
-    The default folder is under ``results/runs/``; the scenario name in it is validated first,
-    so it cannot lead out of that root. A folder the user names is theirs to choose, under the
-    same rules (it must be new or empty).
-    """
-    check_hydra_overrides(overrides, RUN_HYDRA_KEYS, "a single run")
-    check_overrides(overrides)
-    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
-        try:
-            cfg = compose("config", overrides=list(overrides), return_hydra_config=True)
-            config = to_config(cfg)
-            folder = Path(str(cfg.hydra.run.dir))
-        except (HydraException, OmegaConfBaseException) as exc:
-            raise ConfigError(explain(exc)) from None
-    named = any(o.split("=", 1)[0] == "hydra.run.dir" for o in overrides)
-    if not named and (folder.parent != RUNS_ROOT or ".." in folder.name.split("_")):
-        raise ConfigError(
-            f"the run folder {str(folder)!r} is not a folder in {RUNS_ROOT}/; allowed: a "
-            "scenario.name without '/' or '..', or an explicit hydra.run.dir"
-        )
-    return config, folder
-
-
-def compose_configs(override_lists: Sequence[Sequence[str]]) -> list[StrikeConfig]:
-    """Compose many configs under one Hydra initialization (it costs more than a compose)."""
-    configs = []
-    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
-        for overrides in override_lists:
-            check_overrides(overrides)
-            try:
-                configs.append(to_config(compose("config", overrides=list(overrides))))
-            except (HydraException, OmegaConfBaseException) as exc:
-                raise ConfigError(explain(exc)) from None
-    return configs
-
-
-def explain(exc: BaseException) -> str:
-    """One line for a Hydra/OmegaConf composition error: the key, the value, what is allowed."""
-    if isinstance(exc, MissingConfigException) and exc.missing_cfg_file:
-        group, _, name = exc.missing_cfg_file.rpartition("/")
-        allowed = config_groups().get(group) or exc.options or []
-        return f"{group}={name!r} is unknown; allowed: {', '.join(allowed)}"
-    cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, OmegaConfBaseException):
-        cause = cause.__cause__
-    if isinstance(cause, OmegaConfBaseException):
-        key = getattr(cause, "full_key", None) or ""
-        siblings = _schema_fields(key)
-        name = key.rpartition(".")[2]
-        if isinstance(cause, ConfigAttributeError | ConfigKeyError) or name not in siblings:
-            return f"unknown config key {key!r}; allowed: {', '.join(siblings)}"
-        wanted = getattr(siblings[name], "__name__", str(siblings[name]))
-        return f"{key}={cause.value!r} has the wrong type; allowed: a value of type {wanted}"
-    return str(exc).strip().splitlines()[0]
-
-
-def _schema_fields(key: str) -> dict[str, object]:
-    """Name -> type of the schema fields beside ``key`` (``weather.x`` -> WeatherConfig's)."""
-    node: object = StrikeConfig()
-    for part in key.split(".")[:-1]:
-        child = getattr(node, part, None)
-        if not is_dataclass(child):
-            break
-        node = child
-    hints = get_type_hints(type(node))
-    return {f.name: hints[f.name] for f in fields(node)}  # type: ignore[arg-type]
-
-
-def check_jobs(jobs: Sequence[Sequence[str]]) -> None:
-    """Validate every job of a sweep, before anything is written; ConfigError on the first bad one.
-
-    Composing costs ~0.1 s, so each distinct set of structural overrides (config groups, ``+``
-    and ``~``) is composed once and each job's plain ``key=value`` changes are applied to a copy
-    and validated (~3 ms), the way Hydra applies them. Jobs that differ only in ``seed`` are
-    validated once, and every seed on its own against the schema's range.
-    """
-    groups = set(config_groups())
-    bases: dict[tuple[str, ...], DictConfig] = {}
-    checked: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
-    with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
-        for job in jobs:
-            try:
-                parsed = check_overrides(job)
-                changes = [o for o in parsed if _is_value_change(o, groups)]
-                structural = tuple(o.input_line for o in parsed if o not in changes)
-                values = tuple(o.input_line for o in changes if o.get_key_element() != "seed")
-                for o in changes:
-                    if o.get_key_element() == "seed":
-                        _check_seed(o.value())
-                if (structural, values) in checked:
-                    continue
-                checked.add((structural, values))
-                if structural not in bases:
-                    bases[structural] = compose("config", overrides=list(structural))
-                cfg = copy.deepcopy(bases[structural])
-                for o in changes:
-                    OmegaConf.update(cfg, o.get_key_element(), o.value(), merge=True)
-                to_config(cfg)
-            except (HydraException, OmegaConfBaseException) as exc:
-                raise ConfigError(explain(exc)) from None
-
-
-def _is_value_change(override: Override, groups: set[str]) -> bool:
-    """``key=value`` on a config key (not a group choice, an addition or a deletion)."""
-    key = override.get_key_element()
-    return (
-        override.type == OverrideType.CHANGE
-        and override.package is None
-        and "/" not in key
-        and key not in groups
-    )
-
-
-def _check_seed(value: object) -> None:
-    meta = next(f.metadata for f in fields(StrikeConfig) if f.name == "seed")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"seed={value!r} has the wrong type; allowed: an integer")
-    if not meta["low"] <= value <= meta["high"]:
-        raise ConfigError(
-            f"seed={value} is out of range; allowed: {meta['low']} to {meta['high']:,}"
-        )
-
 
 @hydra.main(config_path="pkg://strikesim.conf", config_name="config", version_base="1.3")
 def hydra_app(cfg: DictConfig) -> float | None:
@@ -331,39 +47,6 @@ def hydra_app(cfg: DictConfig) -> float | None:
     if HydraConfig.get().mode != RunMode.MULTIRUN:  # only Hydra's printing options get here
         raise SystemExit(bad_input("a single run goes through 'strikesim KEY=VALUE ...'"))
     return run_job(cfg)
-
-
-def _overrides_of(args: Sequence[str]) -> list[str]:
-    """The overrides among Hydra's printing options (``--cfg job``, ``-p PACKAGE`` take a value)."""
-    takes_value = {"--cfg", "-c", "-p", "--package"}
-    return [
-        a
-        for i, a in enumerate(args)
-        if not a.startswith("-") and not (i and args[i - 1] in takes_value)
-    ]
-
-
-def run_once(args: Sequence[str]) -> int:
-    """``strikesim [overrides]``: compose, simulate in memory, then publish the run folder."""
-    from strikesim.run import publish_run, report, simulate
-
-    folder = None
-    try:
-        config, folder = compose_run(args)
-        results.refuse_existing(folder, "hydra.run.dir")
-        result = simulate(config)
-        publish_run(result, folder)
-        print(report(result.summary, folder), flush=True)
-    except ConfigError as exc:
-        return bad_input(exc)
-    except OSError as exc:
-        if results.is_out_of_space(exc):
-            return out_of_space(exc)
-        raise
-    except KeyboardInterrupt as exc:
-        saved = folder is not None and results.is_finished(folder)
-        return interrupted(exc, f"the run is saved in {folder}" if saved else "nothing was written")
-    return 0
 
 
 def usage() -> str:
@@ -414,12 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     with sigterm_as_interrupt():
         if any(f in SWEEP_FLAGS for f in flags) and not set(flags) - set(SWEEP_FLAGS):
-            from strikesim.studies import sweep
+            from strikesim.cli.sweep import run_sweep
 
-            return sweep.run_sweep(args, hydra_app)
+            return run_sweep(args, hydra_app)
         if flags:  # Hydra's printing options (--cfg job, --info): Hydra answers, runs nothing
             try:
-                compose_run(_overrides_of(args))
+                compose_run(overrides_of(args))
             except ConfigError as exc:
                 return bad_input(exc)
             sys.argv = ["strikesim", *args]

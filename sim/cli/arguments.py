@@ -30,7 +30,7 @@ import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from strikesim.cli import bad_input
+from strikesim.cli.messages import bad_input
 from strikesim.config import ConfigError
 
 MAX_WORKERS = 1024  # more parallel processes than this is a typo, not a machine

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from strikesim import results
-from strikesim.cli import bad_input, compose_config
 from strikesim.cli.arguments import WORKERS, CommandParser, Integer, entry_point, output_folder
+from strikesim.cli.messages import bad_input
+from strikesim.compose import compose_config
 from strikesim.config import ConfigError, StrikeConfig
 
 EXACT_MAX_PLAYERS = 7  # 2^7 = 128 sub-coalitions per seed; beyond, sample orders

@@ -34,7 +34,6 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from strikesim import results
-from strikesim.cli import bad_input, compose_config
 from strikesim.cli.arguments import (
     WORKERS,
     Choice,
@@ -51,6 +50,8 @@ from strikesim.cli.arguments import (
     read_mapping,
     read_text,
 )
+from strikesim.cli.messages import bad_input
+from strikesim.compose import compose_config
 from strikesim.config import ConfigError, StrikeConfig
 
 Z90 = 1.6449  # the published low-high range is read as a central 90% interval [est]

@@ -28,7 +28,6 @@ from omegaconf import OmegaConf
 from scipy import stats
 
 from strikesim import results
-from strikesim.cli import bad_input
 from strikesim.cli.arguments import (
     CommandParser,
     check_output_folder,
@@ -38,6 +37,7 @@ from strikesim.cli.arguments import (
     non_negative_int,
     output_folder,
 )
+from strikesim.cli.messages import bad_input
 from strikesim.config import ConfigError
 from strikesim.studies.sweep import PLAN, read_plan
 
@@ -227,7 +227,7 @@ def _fixed_values(folder: Path, plan: dict, factors: list[str]) -> dict[str, str
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from strikesim.cli import CONFIG_MODULE, explain
+    from strikesim.compose import CONFIG_MODULE, explain
 
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
         try:

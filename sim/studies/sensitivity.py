@@ -28,7 +28,6 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from strikesim import results
-from strikesim.cli import bad_input
 from strikesim.cli.arguments import (
     MAX_WORKERS,
     Choice,
@@ -44,6 +43,7 @@ from strikesim.cli.arguments import (
     read_mapping,
     read_text,
 )
+from strikesim.cli.messages import bad_input
 from strikesim.config import ConfigError
 from strikesim.studies import sweep
 
@@ -208,11 +208,11 @@ def spec_path(name: str) -> Path:
 
 def check_problem(spec: dict[str, Any]) -> dict[str, Any]:
     """SALib's problem from the spec; every name a numeric key, every range valid at both ends."""
-    from strikesim.cli import _schema_fields, compose_config
+    from strikesim.compose import compose_config, schema_fields
 
     names, bounds = [], []
     for key, bound in (spec.get("parameters") or {}).items():
-        fields = _schema_fields(key)
+        fields = schema_fields(key)
         name = key.rpartition(".")[2]
         if fields.get(name) not in (int, float):
             numeric = [
@@ -230,7 +230,7 @@ def check_problem(spec: dict[str, Any]) -> dict[str, Any]:
     if len(names) < 2:
         raise ConfigError("parameters: fewer than 2 given; allowed: 2 or more KEY: [low, high]")
     compose_config([*spec["overrides"], f"seed={spec['seed']}"])
-    types = [_schema_fields(k)[k.rpartition(".")[2]] for k in names]
+    types = [schema_fields(k)[k.rpartition(".")[2]] for k in names]
     return {"num_vars": len(names), "names": names, "bounds": bounds, "types": types}
 
 
@@ -284,7 +284,7 @@ def job_overrides(spec: dict[str, Any], problem: dict[str, Any], row: np.ndarray
 
 
 def _run_point(folder: Path, num: int, overrides: list[str]) -> float | None:
-    from strikesim.cli import compose_config
+    from strikesim.compose import compose_config
 
     return sweep.execute_job(folder, num, overrides, lambda: compose_config(overrides))
 

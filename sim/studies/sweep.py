@@ -67,7 +67,6 @@ from omegaconf.errors import OmegaConfBaseException
 
 import strikesim
 from strikesim import results
-from strikesim.cli import bad_input
 from strikesim.config import ConfigError, StrikeConfig
 
 SWEEPS_ROOT = Path("results/sweeps")
@@ -102,7 +101,7 @@ class SweepPlan:
         return {
             "command": self.command,
             "factors": self.factors,
-            "fixed": [o for o in self.jobs[0] if _key(o) not in self.factors],
+            "fixed": [o for o in self.jobs[0] if key_of(o) not in self.factors],
             "jobs": [{"job": n, "overrides": o} for n, o in enumerate(self.jobs)],
         }
 
@@ -113,7 +112,7 @@ def is_multirun(args: Sequence[str]) -> bool:
     return bool(flags & {"-m", "--multirun"}) and flags <= {"-m", "--multirun"}
 
 
-def _key(override: str) -> str:
+def key_of(override: str) -> str:
     return override.split("=", 1)[0]
 
 
@@ -128,7 +127,7 @@ def plan_sweep(args: Sequence[str], root: Path = SWEEPS_ROOT) -> SweepPlan:
     command line's overrides (a later value of a key replaces an earlier one, as in Hydra).
     Nothing is written; any bad value, in any job, is a ConfigError.
     """
-    from strikesim.cli import (
+    from strikesim.compose import (
         CONFIG_MODULE,
         SWEEP_HYDRA_KEYS,
         check_hydra_overrides,
@@ -158,11 +157,11 @@ def plan_sweep(args: Sequence[str], root: Path = SWEEPS_ROOT) -> SweepPlan:
         raise ConfigError(_explain(exc)) from None
     check_jobs(jobs)
     factors = {
-        _key(o): list(dict.fromkeys(job[i].split("=", 1)[1] for job in jobs))
+        key_of(o): list(dict.fromkeys(job[i].split("=", 1)[1] for job in jobs))
         for i, o in enumerate(jobs[0])
     }
     factors = {k: v for k, v in factors.items() if len(v) > 1}
-    explicit = [a.split("=", 1)[1] for a in hydra_args if _key(a) == "hydra.sweep.dir"]
+    explicit = [a.split("=", 1)[1] for a in hydra_args if key_of(a) == "hydra.sweep.dir"]
     folder = Path(explicit[-1]) if explicit else root / sweep_name(jobs, factors, task)
     return SweepPlan(folder, jobs, factors, " ".join(["strikesim", *args]))
 
@@ -188,7 +187,7 @@ def _check_launcher(cfg: DictConfig) -> None:
 
 
 def _explain(exc: BaseException) -> str:
-    from strikesim.cli import explain
+    from strikesim.compose import explain
 
     if isinstance(exc, ValueError) and not isinstance(exc, ConfigError):  # range(0,5,0)
         return f"bad sweep: {str(exc).strip().splitlines()[0]}"
@@ -198,7 +197,7 @@ def _explain(exc: BaseException) -> str:
 def sweep_name(jobs: list[list[str]], factors: dict[str, list[str]], task: list[str]) -> str:
     """``<experiment or swept keys>-<hash of the jobs>``: stable for a sweep, distinct across."""
     digest = jobs_digest(jobs)
-    experiment = [a.split("=", 1)[1] for a in task if _key(a) == "experiment"]
+    experiment = [a.split("=", 1)[1] for a in task if key_of(a) == "experiment"]
     label = experiment[-1] if experiment else "-".join(k.rpartition(".")[2] for k in factors)
     label = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)[:60] or "sweep"
     return f"{label}-{digest}"
@@ -232,7 +231,7 @@ def open_sweep(plan: SweepPlan) -> list[int]:
         _check_folder(plan)  # again, now that no other writer can change it
     except BaseException:
         if created:  # the folder is ours: so is the lock file just made in it
-            _unlock(plan.folder)
+            unlock(plan.folder)
             (plan.folder / LOCK).unlink(missing_ok=True)
             results.remove_if_empty(created)
         raise
@@ -288,74 +287,13 @@ def _lock(folder: Path) -> None:
     _held_locks[folder] = fd
 
 
-def _unlock(folder: Path) -> None:
+def unlock(folder: Path) -> None:
     fd = _held_locks.pop(folder, None)
     if fd is not None:
         os.close(fd)  # closing releases the flock; the file stays (removing it would race)
 
 
-def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
-    """``strikesim -m ...``: plan, open the folder, let Hydra launch the jobs, write the index."""
-    from strikesim.cli import interrupted, out_of_space
-
-    try:
-        plan = plan_sweep(args)
-        to_run = open_sweep(plan)
-    except ConfigError as exc:
-        return bad_input(exc)
-    total, folder = len(plan.jobs), plan.folder
-    print(
-        f"strikesim: sweep {folder}: {total} jobs, {total - len(to_run)} already finished, "
-        f"{len(to_run)} to run",
-        flush=True,
-    )
-    _report_leftovers(folder)
-    if not to_run:
-        return finish_sweep(folder)
-    session = start_session(plan, to_run)
-    flags = [a for a in args if a.startswith("-")]
-    words = [a for a in args if not a.startswith("-")]
-    explicit = any(_key(a) == "hydra.sweep.dir" for a in args)
-    sys.argv = [  # Hydra's parser wants its flags before the overrides
-        "strikesim",
-        *flags,
-        *words,
-        *([] if explicit else [f"hydra.sweep.dir={folder}"]),
-        f"hydra.sweep.subdir={STAGING}/{session}/${{hydra.job.num}}",
-    ]
-    try:
-        launch()
-    except SystemExit as exc:  # Hydra gave up (a worker died, a launcher error): keep the index
-        finish_sweep(folder)
-        return exc.code if isinstance(exc.code, int) and exc.code else EXIT_JOBS_FAILED
-    except KeyboardInterrupt as exc:
-        index = finish_sweep(folder, quiet=True)
-        return interrupted(exc, _resume_hint(index, "sweep"))
-    except (DiskFull, OSError) as exc:
-        error = exc.args[0] if isinstance(exc, DiskFull) else exc
-        if not results.is_out_of_space(error):
-            raise
-        _finish_if_possible(folder)
-        return out_of_space(error)
-    return finish_sweep(folder)
-
-
-def _resume_hint(index: pd.DataFrame | None, what: str) -> str:
-    if index is None:
-        return "run the same command again to resume"
-    done = int((index["status"] == "done").sum())
-    return f"{done} of {len(index)} jobs done (index.csv); run the same command again to resume"
-
-
-def _finish_if_possible(folder: Path) -> None:
-    """Write what can be written of the index on a full disk; resume needs only the plan."""
-    try:
-        finish_sweep(folder, quiet=True)
-    except OSError:
-        _unlock(folder)
-
-
-def _report_leftovers(folder: Path) -> None:
+def report_leftovers(folder: Path) -> None:
     """Staging folders of killed attempts are never removed by strikesim: say where they are."""
     staging = folder / STAGING
     left = sorted(p.name for p in staging.iterdir()) if staging.is_dir() else []
@@ -382,11 +320,13 @@ def start_session(plan: SweepPlan, to_run: list[int]) -> str:
     return session
 
 
-def finish_sweep(folder: Path, quiet: bool = False) -> Any:
-    """Close this session: mark its cut-short jobs, write the index, release the lock.
+def finish_sweep(folder: Path) -> int:
+    """Close this session and print the tally; the exit code is 1 if any job failed."""
+    return report_index(folder, close_sweep(folder))
 
-    Returns the exit code (1 if any job failed), or with ``quiet`` the index without printing.
-    """
+
+def close_sweep(folder: Path) -> pd.DataFrame:
+    """Close this session: mark its cut-short jobs, write the index, release the lock."""
     session = _session(folder)
     _mark_interrupted(folder, session)
     index = write_index(folder)
@@ -394,9 +334,12 @@ def finish_sweep(folder: Path, quiet: bool = False) -> Any:
         shutil.rmtree(folder / STAGING / session["id"], ignore_errors=True)
         _remove_empty(folder / STAGING)
     (folder / SESSION).unlink(missing_ok=True)
-    _unlock(folder)
-    if quiet:
-        return index
+    unlock(folder)
+    return index
+
+
+def report_index(folder: Path, index: pd.DataFrame) -> int:
+    """One line of counts per status; a second, on stderr, when jobs failed (exit code 1)."""
     counts = index["status"].value_counts()
     tally = ", ".join(
         f"{counts[s]} {s}" for s in ("done", "failed", "interrupted", "pending") if s in counts
@@ -431,7 +374,7 @@ def _remove_empty(path: Path) -> None:
 
 def run_job(cfg: DictConfig) -> float | None:
     """Hydra's task in a sweep: skip if finished, else run; never let one failure stop the rest."""
-    from strikesim.cli import to_config
+    from strikesim.compose import to_config
 
     hc = HydraConfig.get()
     folder, num = Path(hc.sweep.dir), int(hc.job.num)
@@ -563,7 +506,7 @@ def _session(folder: Path) -> dict[str, Any]:
 
 def _label(folder: Path, overrides: list[str]) -> str:
     factors = set(_session(folder).get("factors", []))
-    return " ".join(o for o in overrides if _key(o) in factors) or " ".join(overrides)
+    return " ".join(o for o in overrides if key_of(o) in factors) or " ".join(overrides)
 
 
 def _progress(folder: Path, num: int, overrides: list[str], marchers: int, took: float) -> str:

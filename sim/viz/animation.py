@@ -14,8 +14,9 @@ from pathlib import Path
 from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 from matplotlib.figure import Figure
 
-from strikesim.cli import bad_input, compose_config
 from strikesim.cli.arguments import CommandParser, Number, entry_point, gif_file
+from strikesim.cli.messages import bad_input
+from strikesim.compose import compose_config
 from strikesim.config import ConfigError, StrikeConfig
 from strikesim.engine.model import StrikeModel
 from strikesim.results import atomic_write

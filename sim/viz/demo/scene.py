@@ -16,7 +16,7 @@ import pandas as pd
 
 from strikesim import scenarios
 from strikesim.agents import Individual
-from strikesim.cli import compose_config
+from strikesim.compose import compose_config
 from strikesim.config import StrikeConfig, validate
 from strikesim.engine.model import StrikeModel
 from strikesim.engine.population import K12, KINDS, UNIVERSITY, WORKER

@@ -10,8 +10,8 @@ import argparse
 import os
 import socket
 
-from strikesim.cli import bad_input
 from strikesim.cli.arguments import CommandParser, Integer, entry_point
+from strikesim.cli.messages import bad_input
 
 APP = "strikesim.viz.demo.app"
 DEFAULT_PORT = 8765
