@@ -12,11 +12,12 @@ from __future__ import annotations
 import copy
 import sys
 from collections.abc import Sequence
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import get_type_hints
 
 from hydra import compose, initialize_config_module
+from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from hydra.errors import HydraException, MissingConfigException
@@ -31,7 +32,23 @@ RUNS_ROOT = Path("results/runs")
 RUN_HYDRA_KEYS = ("hydra.run.dir",)
 SWEEP_HYDRA_KEYS = ("hydra.sweep.dir", "hydra/launcher", "hydra.launcher.")
 
+
+@dataclass
+class SweeperConfig:
+    """``hydra/sweeper: strikesim`` (:mod:`strikesim.studies.sweeper`), the default sweeper.
+
+    ``params``: an experiment preset's swept overrides; ``batch_size``: jobs per launch.
+    """
+
+    _target_: str = "hydra_plugins.strikesim_sweeper.StrikeSweeper"
+    params: dict[str, str] | None = None
+    batch_size: int = 1000
+
+
 register_schema()
+ConfigStore.instance().store(
+    group="hydra/sweeper", name="strikesim", node=SweeperConfig, provider="strikesim"
+)
 
 
 def check_hydra_overrides(args: Sequence[str], allowed: Sequence[str], mode: str) -> None:

@@ -97,7 +97,7 @@ def test_joblib_sweep_writes_complete_job_folders_and_an_index(tmp_path: Path) -
         assert row.marchers == summary["marchers"] and row.seed == summary["seed"]
         hydra_overrides = yaml.safe_load((folder / str(row.job) / ".hydra/overrides.yaml").open())
         assert row.overrides.split() == hydra_overrides  # our plan is Hydra's job list
-    assert proc.stdout.count(" done: ") == 4 and "left" in proc.stdout
+    assert "4/4 jobs (0 failed)" in proc.stdout and "jobs/s" in proc.stdout  # the progress
     assert not (folder / ".staging").exists()
 
 
@@ -112,8 +112,8 @@ def test_a_failing_job_is_reported_at_once_the_others_go_on_and_a_rerun_retries_
     assert proc.returncode == 1, proc.stdout
     lines = proc.stdout.splitlines()
     failed = [i for i, line in enumerate(lines) if "job 0 failed" in line]
-    done = [i for i, line in enumerate(lines) if "job 1 done" in line]
-    assert failed and done and failed[0] < done[0]  # reported before the next job finished
+    closing = [i for i, line in enumerate(lines) if "2/2 jobs (1 failed)" in line]
+    assert failed and closing and failed[0] < closing[0]  # reported as it happened, not at the end
     assert "not a readable graphml file" in lines[failed[0]]
     assert "1 of 2 jobs failed" in proc.stdout
     folder = sweep_folder(tmp_path)

@@ -1,7 +1,9 @@
-"""``strikesim -m ...``: plan and check the sweep, then let Hydra launch its jobs.
+"""``strikesim -m ...``: plan and check the sweep, then let Hydra run it with our sweeper.
 
-The sweep itself — folder, lock, staging, resume, index — is :mod:`strikesim.studies.sweep`;
-this is the command around it: one line and an exit code for bad input, a stop or a full disk.
+The sweep itself — folder, lock, staging, resume, index — is :mod:`strikesim.studies.sweep`,
+driven inside Hydra by :mod:`strikesim.studies.sweeper`; this is the command around it: every job
+checked before anything is written, and one line and an exit code for bad input, a stop or a
+full disk.
 """
 
 from __future__ import annotations
@@ -11,10 +13,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import hydra_plugins.strikesim_sweeper
 from strikesim import results
 from strikesim.cli.messages import bad_input, interrupted, out_of_space
 from strikesim.config import ConfigError
 from strikesim.studies import sweep
+
+
+def words_of(args: Sequence[str]) -> list[str]:
+    """The overrides of a command line, without its flags."""
+    return [a for a in args if not a.startswith("-")]
 
 
 def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
@@ -33,17 +41,9 @@ def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
     sweep.report_leftovers(folder)
     if not to_run:
         return sweep.finish_sweep(folder)
-    session = sweep.start_session(plan, to_run)
-    flags = [a for a in args if a.startswith("-")]
-    words = [a for a in args if not a.startswith("-")]
-    explicit = any(sweep.key_of(a) == "hydra.sweep.dir" for a in args)
-    sys.argv = [  # Hydra's parser wants its flags before the overrides
-        "strikesim",
-        *flags,
-        *words,
-        *([] if explicit else [f"hydra.sweep.dir={folder}"]),
-        f"hydra.sweep.subdir={sweep.STAGING}/{session}/${{hydra.job.num}}",
-    ]
+    hydra_plugins.strikesim_sweeper.register()
+    # Hydra's own parser wants its flags before the overrides; nothing else is added
+    sys.argv = ["strikesim", *(a for a in args if a.startswith("-")), *words_of(args)]
     try:
         launch()
     except SystemExit as exc:  # Hydra gave up (a worker died, a launcher error): keep the index

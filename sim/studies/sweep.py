@@ -40,7 +40,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -49,16 +51,14 @@ import socket
 import sys
 import tempfile
 import time
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from hydra import compose, initialize_config_module
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
@@ -76,6 +76,7 @@ STAGING = ".staging"
 STATUS = ".status"
 SESSION = ".session.json"
 LOCK = ".lock"
+PROGRESS = ".progress"
 INCOMPLETE = ".incomplete"
 EXIT_JOBS_FAILED = 1
 _held_locks: dict[Path, int] = {}  # sweep folder -> locked file descriptor, until finish_sweep
@@ -121,7 +122,7 @@ def _is_hydra(override: str) -> bool:
 
 
 def plan_sweep(args: Sequence[str], root: Path = SWEEPS_ROOT) -> SweepPlan:
-    """Expand a sweep command exactly as Hydra's basic sweeper will, and validate every job.
+    """Expand a sweep command exactly as the sweeper will, and validate every job.
 
     The sweep's parameters are an experiment preset's ``hydra.sweeper.params`` followed by the
     command line's overrides (a later value of a key replaces an earlier one, as in Hydra).
@@ -140,30 +141,67 @@ def plan_sweep(args: Sequence[str], root: Path = SWEEPS_ROOT) -> SweepPlan:
     task = [a for a in words if not _is_hydra(a)]
     check_hydra_overrides(hydra_args, SWEEP_HYDRA_KEYS, "a sweep")
     check_overrides(task)
-    parser = OverridesParser.create()
     try:
-        parsed = parser.parse_overrides(task)
         first = [
             f"{o.get_key_element()}={_first_value(o)}" if o.is_sweep_override() else o.input_line
-            for o in parsed
+            for o in OverridesParser.create().parse_overrides(task)
         ]
         with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
             cfg = compose("config", [*first, *hydra_args], return_hydra_config=True)
         _check_launcher(cfg)
-        params = [f"{k}={v}" for k, v in (cfg.hydra.sweeper.params or {}).items()]
-        expanded = [*params, *task]
-        (jobs,) = BasicSweeper.split_arguments(parser.parse_overrides(expanded), None)
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         raise ConfigError(_explain(exc)) from None
-    check_jobs(jobs)
+    params = [f"{k}={v}" for k, v in (cfg.hydra.sweeper.params or {}).items()]
+    explicit = [a.split("=", 1)[1] for a in hydra_args if key_of(a) == "hydra.sweep.dir"]
+    plan = build_plan(params, task, explicit[-1] if explicit else None, root)
+    plan.command = " ".join(["strikesim", *args])
+    check_jobs(plan.jobs)
+    return plan
+
+
+def build_plan(
+    params: Sequence[str], task: Sequence[str], folder: str | None, root: Path = SWEEPS_ROOT
+) -> SweepPlan:
+    """The jobs of ``params`` then ``task`` overrides, their factors and the sweep's folder.
+
+    Both the command line (before anything is written) and the sweeper (inside Hydra) call this,
+    so they agree on the folder without passing it through ``sys.argv``.
+    """
+    try:
+        jobs = expand_jobs([*params, *task])
+    except (HydraException, ValueError) as exc:
+        raise ConfigError(_explain(exc)) from None
     factors = {
         key_of(o): list(dict.fromkeys(job[i].split("=", 1)[1] for job in jobs))
         for i, o in enumerate(jobs[0])
     }
     factors = {k: v for k, v in factors.items() if len(v) > 1}
-    explicit = [a.split("=", 1)[1] for a in hydra_args if key_of(a) == "hydra.sweep.dir"]
-    folder = Path(explicit[-1]) if explicit else root / sweep_name(jobs, factors, task)
-    return SweepPlan(folder, jobs, factors, " ".join(["strikesim", *args]))
+    where = Path(folder) if folder else root / sweep_name(jobs, factors, list(task))
+    return SweepPlan(where, jobs, factors, " ".join(["strikesim", "-m", *task]))
+
+
+def expand_jobs(overrides: Sequence[str]) -> list[list[str]]:
+    """Every job's overrides: the cartesian product of the swept values, in Hydra's order.
+
+    A key given twice keeps its place and takes its last value, as Hydra's basic sweeper does;
+    the first key varies slowest. Strings only — nothing is composed, so this is fast at any size.
+    """
+    choices: dict[str, list[str]] = {}
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        key = override.get_key_element()
+        if override.is_sweep_override():
+            if not override.is_discrete_sweep():
+                raise ConfigError(
+                    f"{override.input_line}: interval sweeps need an optimizing sweeper; "
+                    "allowed: a list (a,b,c), range(...) or choice(...)"
+                )
+            choices[key] = [f"{key}={v}" for v in override.sweep_string_iterator()]
+        else:
+            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+    jobs = [list(job) for job in itertools.product(*choices.values())]
+    if not jobs:
+        raise ConfigError("a sweep with no jobs; allowed: a sweep of one or more values")
+    return jobs
 
 
 def _first_value(override: Any) -> str:
@@ -373,14 +411,23 @@ def _remove_empty(path: Path) -> None:
 
 
 def run_job(cfg: DictConfig) -> float | None:
-    """Hydra's task in a sweep: skip if finished, else run; never let one failure stop the rest."""
+    """Hydra's task in a sweep: skip if finished, else run; never let one failure stop the rest.
+
+    The job's number comes from its overrides (looked up in the plan), not from Hydra's position
+    in the batch, so the sweeper can launch any subset of jobs — a resume — in one batch.
+    """
     from strikesim.compose import to_config
 
     hc = HydraConfig.get()
-    folder, num = Path(hc.sweep.dir), int(hc.job.num)
-    return execute_job(
-        folder, num, list(hc.overrides.task), lambda: to_config(cfg), Path(hc.runtime.output_dir)
-    )
+    folder, overrides = Path(hc.sweep.dir), list(hc.overrides.task)
+    num = job_numbers(folder)[tuple(sorted(overrides))]
+    return execute_job(folder, num, overrides, lambda: to_config(cfg), Path(hc.runtime.output_dir))
+
+
+@functools.cache
+def job_numbers(folder: Path) -> dict[tuple[str, ...], int]:
+    """Each job's sorted overrides -> its number, from the sweep's plan (read once per process)."""
+    return {tuple(sorted(j["overrides"])): j["job"] for j in read_plan(folder)["jobs"]}
 
 
 def execute_job(
@@ -425,6 +472,7 @@ def execute_job(
             raise DiskFull(exc) from exc
         error = _one_line(exc)
         write_status(folder, {**record, "status": "failed", "error": error, **_elapsed(start)})
+        _mark_progress(staging.parent, num, "failed")
         print(
             f"strikesim: job {num} failed ({_label(folder, overrides)}): {error}", file=sys.stderr
         )
@@ -436,7 +484,7 @@ def execute_job(
         raise
     marchers = result.summary["marchers"]
     write_status(folder, {**record, "status": "done", "marchers": marchers, **_elapsed(start)})
-    print(_progress(folder, num, overrides, marchers, time.perf_counter() - start), flush=True)
+    _mark_progress(staging.parent, num, "done")
     return float(marchers)
 
 
@@ -509,26 +557,25 @@ def _label(folder: Path, overrides: list[str]) -> str:
     return " ".join(o for o in overrides if key_of(o) in factors) or " ".join(overrides)
 
 
-def _progress(folder: Path, num: int, overrides: list[str], marchers: int, took: float) -> str:
-    """``[ 3/12] job 7 ...  1,234 marchers, 0.4 s | elapsed 0:00:05, ~0:00:12 left``.
+def _mark_progress(session_dir: Path, num: int, status: str) -> None:
+    """An empty file per finished job in this session, which the sweeper's progress bar counts.
 
-    The position counts this session's jobs up to ``num``: exact with the basic launcher, and
-    within the number of workers of the truth with a parallel one (jobs start in order).
+    Files, not a shared counter: jobs may run in other processes (joblib) or machines (Ray).
     """
-    session = _session(folder)
-    to_run = session.get("to_run", [num])
-    done = bisect_left(to_run, num) + 1
-    elapsed = time.time() - session.get("started", time.time())
-    left = elapsed / done * (len(to_run) - done)
-    return (
-        f"[{done:>{len(str(len(to_run)))}}/{len(to_run)}] job {num} done: "
-        f"{_label(folder, overrides)} -> {marchers:,} marchers ({took:.1f} s) | "
-        f"elapsed {_clock(elapsed)}, ~{_clock(left)} left"
-    )
+    (session_dir / PROGRESS).mkdir(exist_ok=True)
+    (session_dir / PROGRESS / f"{num}.{status}").touch()
 
 
-def _clock(seconds: float) -> str:
-    return str(timedelta(seconds=round(seconds)))
+def session_progress(folder: Path) -> tuple[int, int]:
+    """(done, failed) jobs of the open session, from the markers of :func:`_mark_progress`."""
+    session = _session(folder).get("id")
+    markers = folder / STAGING / str(session) / PROGRESS
+    try:
+        names = os.listdir(markers)
+    except OSError:
+        return 0, 0
+    failed = sum(n.endswith(".failed") for n in names)
+    return len(names) - failed, failed
 
 
 def read_plan(folder: Path) -> dict[str, Any]:
