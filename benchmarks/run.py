@@ -56,12 +56,13 @@ def median_time(func, repeats: int) -> float:
 def measure_whole_run(n: int) -> dict:
     from strikesim.compose import compose_config
     from strikesim.run import peak_rss_mib, save_run, simulate
+    from strikesim.viz.turnout import save_turnout_plot
 
     config = compose_config(overrides_for(n))
     start = time.perf_counter()
     result = simulate(config)
     with tempfile.TemporaryDirectory() as folder:
-        save_run(result, Path(folder))
+        save_run(result, Path(folder), figures=[save_turnout_plot])
     return {
         "whole_run_s": time.perf_counter() - start,
         "peak_rss_gib": peak_rss_mib() / 1024,

@@ -69,9 +69,13 @@ def read_summary(folder: Path) -> dict[str, Any]:
     return json.loads((Path(folder) / SUMMARY).read_text())
 
 
-def file_sizes(folder: Path, names: tuple[str, ...] = (CONFIG, TIMESERIES, PLOT)) -> dict[str, int]:
-    """``{name: size in bytes}`` of a run's files, recorded in its summary (:func:`is_finished`)."""
-    return {name: (Path(folder) / name).stat().st_size for name in names}
+def file_sizes(folder: Path) -> dict[str, int]:
+    """``{name: size in bytes}`` of every file in a run folder but the summary that lists them."""
+    return {
+        p.name: p.stat().st_size
+        for p in sorted(Path(folder).iterdir())
+        if p.is_file() and p.name != SUMMARY
+    }
 
 
 def is_finished(folder: Path) -> bool:

@@ -11,6 +11,7 @@ import platform
 import resource
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,7 +28,6 @@ from strikesim import results
 from strikesim.config import StrikeConfig
 from strikesim.engine.model import StrikeModel
 from strikesim.engine.rule import wind_chill_f
-from strikesim.viz.turnout import plot_turnout
 
 
 @dataclass
@@ -108,25 +108,36 @@ def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
     return RunResult(config=config, timeseries=timeseries, summary=summary)
 
 
-def save_run(result: RunResult, folder: Path) -> None:
+FigureWriter = Callable[["RunResult", Path], None]
+
+
+def save_run(result: RunResult, folder: Path, figures: Sequence[FigureWriter] = ()) -> None:
     """Write the run's files into ``folder`` (a staging folder: see :func:`publish_run`).
 
-    ``summary.json`` comes last and lists the other files' sizes, so a folder counts as
-    finished only when all of them are complete (:func:`strikesim.results.is_finished`).
+    ``figures`` draw into the folder too (e.g. :func:`strikesim.viz.turnout.save_turnout_plot`);
+    they are passed in because views sit above runs. ``summary.json`` comes last and lists every
+    other file's size, so a folder counts as finished only when all of them are complete
+    (:func:`strikesim.results.is_finished`).
     """
     folder = Path(folder)
     results.write_text(
         folder / results.CONFIG, OmegaConf.to_yaml(OmegaConf.structured(result.config))
     )
     results.write_parquet(folder / results.TIMESERIES, result.timeseries)
-    plot_turnout(result.timeseries, result.summary, folder / results.PLOT)
+    for draw in figures:
+        draw(result, folder)
     summary = {**result.summary, "files": results.file_sizes(folder)}
     results.write_json(folder / results.SUMMARY, summary)
 
 
-def publish_run(result: RunResult, folder: Path, key: str = "hydra.run.dir") -> None:
+def publish_run(
+    result: RunResult,
+    folder: Path,
+    key: str = "hydra.run.dir",
+    figures: Sequence[FigureWriter] = (),
+) -> None:
     """Write the run folder ``folder`` (absent or empty) through a staging folder, atomically."""
-    results.publish_folder(folder, key, lambda staging: save_run(result, staging))
+    results.publish_folder(folder, key, lambda staging: save_run(result, staging, figures))
 
 
 def report(summary: dict[str, Any], folder: Path | None = None) -> str:

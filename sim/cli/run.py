@@ -29,13 +29,14 @@ def overrides_of(args: Sequence[str]) -> list[str]:
 def run_once(args: Sequence[str]) -> int:
     """``strikesim [overrides]``: compose, simulate in memory, then publish the run folder."""
     from strikesim.run import publish_run, report, simulate
+    from strikesim.viz.turnout import save_turnout_plot
 
     folder = None
     try:
         config, folder = compose_run(args)
         results.refuse_existing(folder, "hydra.run.dir")
         result = simulate(config)
-        publish_run(result, folder)
+        publish_run(result, folder, figures=[save_turnout_plot])
         print(report(result.summary, folder), flush=True)
     except ConfigError as exc:
         return bad_input(exc)

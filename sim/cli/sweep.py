@@ -8,14 +8,16 @@ full disk.
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import hydra_plugins.strikesim_sweeper
 from strikesim import results
-from strikesim.cli.messages import bad_input, interrupted, out_of_space
+from strikesim.cli.messages import Terminated, bad_input, interrupted, out_of_space
 from strikesim.config import ConfigError
 from strikesim.studies import sweep
 
@@ -45,7 +47,10 @@ def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
     # Hydra's own parser wants its flags before the overrides; nothing else is added
     sys.argv = ["strikesim", *(a for a in args if a.startswith("-")), *words_of(args)]
     try:
-        launch()
+        with stop_between_jobs(folder) as stopped:
+            launch()
+        if stopped:  # the running jobs finished; the others stay pending
+            raise stopped[0]
     except SystemExit as exc:  # Hydra gave up (a worker died, a launcher error): keep the index
         sweep.finish_sweep(folder)
         return exc.code if isinstance(exc.code, int) and exc.code else sweep.EXIT_JOBS_FAILED
@@ -63,6 +68,32 @@ def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
         _finish_if_possible(folder)
         return out_of_space(error)
     return sweep.finish_sweep(folder)
+
+
+@contextmanager
+def stop_between_jobs(folder: Path) -> Iterator[list[KeyboardInterrupt]]:
+    """The first Ctrl-C or SIGTERM lets running jobs finish and skips the rest; a second stops now.
+
+    A signal can land anywhere — inside Hydra composing the next job's config, say — and an
+    exception raised there leaves Hydra in a state it reports as a config error. So the first
+    signal only asks the jobs to stop (:func:`strikesim.studies.sweep.request_stop`); the list
+    yielded receives the stop to raise once the launcher returns.
+    """
+    stopped: list[KeyboardInterrupt] = []
+
+    def handle(signum: int, frame: object) -> None:
+        stop = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        if stopped or not sweep.request_stop(folder):
+            raise stop
+        stopped.append(stop)
+        print("strikesim: stopping after the running jobs (again to stop at once)", flush=True)
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stopped
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _finish_if_possible(folder: Path) -> None:

@@ -77,6 +77,7 @@ STATUS = ".status"
 SESSION = ".session.json"
 LOCK = ".lock"
 PROGRESS = ".progress"
+STOP = ".stop"
 INCOMPLETE = ".incomplete"
 EXIT_JOBS_FAILED = 1
 _held_locks: dict[Path, int] = {}  # sweep folder -> locked file descriptor, until finish_sweep
@@ -445,10 +446,13 @@ def execute_job(
     printed). Ctrl-C and a full disk stop the job (and the sweep) with nothing published.
     """
     from strikesim.run import save_run, simulate
+    from strikesim.viz.turnout import save_turnout_plot
 
     final = folder / str(num)
     if results.is_finished(final):
         return float(results.read_summary(final)["marchers"])
+    if stop_requested(folder):  # Ctrl-C or SIGTERM: jobs not yet started stay pending
+        return None
     record: dict[str, Any] = {
         "job": num,
         "overrides": overrides,
@@ -462,7 +466,7 @@ def execute_job(
     staging = _make_staging(folder, num)
     try:
         result = simulate(make_config())
-        save_run(result, staging)
+        save_run(result, staging, figures=[save_turnout_plot])
         _adopt_hydra_record(hydra_dir, staging)
         _publish(folder, staging, final)
     except Exception as exc:
@@ -564,6 +568,24 @@ def _mark_progress(session_dir: Path, num: int, status: str) -> None:
     """
     (session_dir / PROGRESS).mkdir(exist_ok=True)
     (session_dir / PROGRESS / f"{num}.{status}").touch()
+
+
+def request_stop(folder: Path) -> bool:
+    """Ask this session's jobs not yet started to skip (a file: jobs may run elsewhere).
+
+    Returns False when no session is open (nothing is running yet to stop gracefully).
+    """
+    session = _session(folder).get("id")
+    staging = folder / STAGING / str(session)
+    if not session or not staging.is_dir():
+        return False
+    (staging / STOP).touch()
+    return True
+
+
+def stop_requested(folder: Path) -> bool:
+    session = _session(folder).get("id")
+    return bool(session) and (folder / STAGING / str(session) / STOP).exists()
 
 
 def session_progress(folder: Path) -> tuple[int, int]:

@@ -80,6 +80,8 @@ class SweepRunner:
         returns = []
         with progress(plan.folder, len(to_run)):
             for start in range(0, len(to_run), self.batch_size):
+                if sweep.stop_requested(plan.folder):
+                    break
                 batch = [plan.jobs[n] for n in to_run[start : start + self.batch_size]]
                 done = launcher.launch(batch, initial_job_idx=start)
                 for job in done:  # a job's own failure is recorded by it; this is a bug's

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -11,7 +11,10 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from strikesim.results import atomic_write
+from strikesim.results import PLOT, atomic_write
+
+if TYPE_CHECKING:
+    from strikesim.run import RunResult
 
 
 def plot_turnout(timeseries: pd.DataFrame, summary: dict[str, Any], path: Path) -> None:
@@ -59,3 +62,8 @@ def plot_turnout(timeseries: pd.DataFrame, summary: dict[str, Any], path: Path) 
     ax.legend(loc="upper left", fontsize=8)
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
+
+
+def save_turnout_plot(result: RunResult, folder: Path) -> None:
+    """The run folder's ``turnout.png`` (a :data:`strikesim.run.FigureWriter`)."""
+    plot_turnout(result.timeseries, result.summary, Path(folder) / PLOT)
