@@ -24,11 +24,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from strikesim.config import ConfigError
+
+if TYPE_CHECKING:  # pandas costs ~0.6 s to import; `strikesim --help` should not pay it
+    import pandas as pd
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.parquet"
