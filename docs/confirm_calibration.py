@@ -23,7 +23,7 @@ from omegaconf import OmegaConf
 from strikesim import results
 from strikesim.compose import compose_config
 from strikesim.run import simulate
-from strikesim.studies.calibrate import load_spec
+from strikesim.studies.calibration_spec import load_spec
 
 
 def main() -> None:

@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+from strikesim.cli.calibrate import main
 from strikesim.config import ConfigError
-from strikesim.studies.calibrate import identifiability, load_spec, main, spec_names
+from strikesim.studies.calibration_report import identifiability
+from strikesim.studies.calibration_spec import load_spec, spec_names
 
 ROOT = Path(__file__).resolve().parents[1]
 

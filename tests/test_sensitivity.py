@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
-from strikesim.studies.sensitivity import analyze, main, sample
+from strikesim.cli.sensitivity import main
+from strikesim.studies.sensitivity import analyze, sample
 
 ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
 # analytic indices of the Ishigami function with a = 7, b = 0.1 (Saltelli et al. 2008, sect. 4.6)

@@ -18,8 +18,8 @@ import pytest
 
 from strikesim import results
 from strikesim.cli import SUBCOMMANDS
-from strikesim.cli.arguments import Integer, Number, check_range
 from strikesim.config import ConfigError
+from strikesim.studies.spec_files import Bounds, check_range
 
 MARCHERS = {("narrow", 0): 10, ("narrow", 1): 20, ("broad", 0): 40, ("broad", 1): 35}
 SENSITIVITY_SPEC = """\
@@ -532,14 +532,14 @@ def test_unwritable_output_is_refused_before_any_work(
 
 # --- the valid specs of this file are valid, and the checks themselves ----------------------------
 def test_the_valid_specs_load(workspace: Path) -> None:
-    from strikesim.studies import calibrate, sensitivity
+    from strikesim.studies import calibration_spec, sensitivity
 
     spec = sensitivity.load_spec(str(workspace / "spec.yaml"), None, None, [])
     assert sensitivity.check_problem(spec)["names"] == [
         "weather.temperature_f",
         "network.friendship_degree",
     ]
-    assert calibrate.load_spec(str(workspace / "calib.yaml")).trials == 4
+    assert calibration_spec.load_spec(str(workspace / "calib.yaml")).trials == 4
 
 
 def test_sensitivity_outputs_are_numbers_of_a_run_summary(make_config) -> None:
@@ -552,16 +552,16 @@ def test_sensitivity_outputs_are_numbers_of_a_run_summary(make_config) -> None:
 
 
 def test_range_checks_take_yaml_values_strictly() -> None:
-    assert Integer(1, 3).check(2, "k") == 2
-    assert Number(above=0).check(1, "k") == 1.0
+    assert Bounds(1, 3, integer=True).check(2, "k") == 2
+    assert Bounds(above=0).check(1, "k") == 1
     assert check_range([0, 1.5], "k") == (0.0, 1.5)
     for checker, value in [
-        (Integer(1), True),
-        (Integer(1), 2.0),
-        (Integer(1, 3), 4),
-        (Number(above=0), float("nan")),
-        (Number(), float("inf")),
-        (Number(), "1"),
+        (Bounds(1, integer=True), True),
+        (Bounds(1, integer=True), 2.0),
+        (Bounds(1, 3, integer=True), 4),
+        (Bounds(above=0), float("nan")),
+        (Bounds(), float("inf")),
+        (Bounds(), "1"),
     ]:
         with pytest.raises(ConfigError, match=r"^k=.*; allowed: "):
             checker.check(value, "k")

@@ -221,3 +221,25 @@ def test_the_sweep_flag_may_follow_the_overrides(tmp_path: Path) -> None:
     proc = run_cli(["population=classroom", "-m", "seed=0,1"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert list(pd.read_csv(sweep_folder(tmp_path) / "index.csv")["status"]) == ["done"] * 2
+
+
+def test_a_sweep_writes_one_tidy_table_and_one_time_series_with_its_factors(
+    tmp_path: Path,
+) -> None:
+    args = ["-m", "population=classroom", "weather.temperature_f=-20,30", "seed=0,1"]
+    assert run_cli(args, tmp_path).returncode == 0
+    folder = sweep_folder(tmp_path)
+    table = pd.read_parquet(folder / "results.parquet")
+    assert list(table["job"]) == [0, 1, 2, 3]
+    assert table["weather.temperature_f"].dtype.kind == "i" and table["seed"].dtype.kind == "i"
+    index = pd.read_csv(folder / "index.csv")
+    assert list(table["marchers"]) == list(index["marchers"])
+    for row in table.itertuples():
+        summary = json.loads((folder / str(row.job) / "summary.json").read_text())
+        assert row.striking_workers == summary["striking_workers"]
+    series = pd.read_parquet(folder / "timeseries.parquet")
+    assert set(series["job"]) == {0, 1, 2, 3}
+    one = series.query("job == 2").drop(columns=["job", "weather.temperature_f", "seed"])
+    alone = pd.read_parquet(folder / "2" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(one.reset_index(drop=True), alone)
+    assert set(series.query("job == 2")["weather.temperature_f"]) == {30}

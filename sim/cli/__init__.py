@@ -30,12 +30,12 @@ SWEEP_FLAGS = ("-m", "--multirun")
 
 # name -> (module, function); the function takes the remaining argv and returns an exit code
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "compare": ("strikesim.studies.compare", "main"),
-    "sensitivity": ("strikesim.studies.sensitivity", "main"),
-    "demo": ("strikesim.viz.demo.server", "main"),
-    "animate": ("strikesim.viz.animation", "main"),
-    "calibrate": ("strikesim.studies.calibrate", "main"),
-    "attribute": ("strikesim.studies.attribute", "main"),
+    "compare": ("strikesim.cli.compare", "main"),
+    "sensitivity": ("strikesim.cli.sensitivity", "main"),
+    "demo": ("strikesim.cli.demo", "main"),
+    "animate": ("strikesim.cli.animate", "main"),
+    "calibrate": ("strikesim.cli.calibrate", "main"),
+    "attribute": ("strikesim.cli.attribute", "main"),
 }
 
 

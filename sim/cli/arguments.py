@@ -1,4 +1,4 @@
-"""Command-line input of the subcommands: one parser class, typed converters, spec-file checks.
+"""Command-line input of the subcommands: one parser class, typed converters, output paths.
 
 Every subcommand (``strikesim compare``, ``sensitivity``, ...) keeps the promise of the main
 command: bad input gets one line on stderr naming the option, the value and what is allowed, exit
@@ -7,15 +7,15 @@ code 2, and nothing written. argparse alone prints a multi-line usage and checks
 of runs. Hence :class:`CommandParser` (argparse errors as one line, with a hint to ``--help``) and
 converters that check the range while parsing, before any work starts.
 
-The same range objects check values read from YAML spec files (:meth:`Integer.check`), so a
-command-line option and the spec key it overrides accept exactly the same values.
+Spec files are the studies' to read (:mod:`strikesim.studies.spec_files`); an option that
+overrides a spec key takes its type from that key's bounds (:func:`spec_option`), so the option and
+the key accept exactly the same values.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import io
 import math
 import os
 import re
@@ -26,18 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
-
 from strikesim.cli.messages import bad_input
 from strikesim.config import ConfigError
+from strikesim.studies.spec_files import Bounds
 
 MAX_WORKERS = 1024  # more parallel processes than this is a typo, not a machine
-MAPPING = "a YAML mapping of KEY: value"
 # argparse's own errors read "argument NAME: MESSAGE"; ours already start with "NAME=VALUE"
 _ARGUMENT = re.compile(r"argument (?P<name>[^:]+): (?P<message>.*)", re.DOTALL)
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 class ParserExit(SystemExit):
@@ -127,8 +122,7 @@ def _naming(convert: Callable[[str], Any], name: str) -> Callable[[str], Any]:
 class Integer:
     """An integer in ``[low, high]`` (either end open when None), or the special value ``also``.
 
-    Called with a string it is an argparse ``type``; :meth:`check` takes a value read from YAML,
-    where ``True`` and ``2.5`` are not integers even though Python would compare them as numbers.
+    Called with a string it is an argparse ``type``.
     """
 
     low: int | None = None
@@ -161,12 +155,6 @@ class Integer:
             raise argparse.ArgumentTypeError(f"allowed: {self.allowed}") from None
         if not self.fits(value):
             raise argparse.ArgumentTypeError(f"allowed: {self.allowed}")
-        return value
-
-    def check(self, value: object, key: str) -> int:
-        """``value`` itself if allowed, else ConfigError naming ``key``."""
-        if isinstance(value, bool) or not isinstance(value, int) or not self.fits(value):
-            raise ConfigError(f"{key}={value!r}; allowed: {self.allowed}")
         return value
 
 
@@ -213,12 +201,6 @@ class Number:
             raise argparse.ArgumentTypeError(f"allowed: {self.allowed}")
         return value
 
-    def check(self, value: object, key: str) -> float:
-        """``value`` as a float if allowed, else ConfigError naming ``key``."""
-        if not _is_finite(value) or not self.fits(value):  # type: ignore[arg-type]
-            raise ConfigError(f"{key}={value!r}; allowed: {self.allowed}")
-        return float(value)
-
 
 @dataclass(frozen=True)
 class Choice:
@@ -234,11 +216,6 @@ class Choice:
         if text not in self.values:
             raise argparse.ArgumentTypeError(f"allowed: {self.allowed}")
         return text
-
-    def check(self, value: object, key: str) -> str:
-        if value not in self.values:
-            raise ConfigError(f"{key}={value!r}; allowed: {self.allowed}")
-        return str(value)
 
 
 positive_int = Integer(1)
@@ -309,79 +286,22 @@ def gif_file(text: str) -> Path:
     return path
 
 
-# --- spec files ----------------------------------------------------------------------------------
-def read_mapping(text: str, source: str) -> dict[str, Any]:
-    """A YAML document (as OmegaConf reads it: ``1e3`` is a number) that must be a mapping."""
-    try:
-        data = OmegaConf.to_container(OmegaConf.load(io.StringIO(text)))
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"{source}: malformed YAML ({_yaml_problem(exc)}); allowed: {MAPPING}"
-        ) from None
-    except (OmegaConfBaseException, OSError, ValueError) as exc:
-        raise ConfigError(
-            f"{source}: unreadable ({_first_line(exc)}); allowed: {MAPPING}"
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: a {type(data).__name__} at the top; allowed: {MAPPING}")
-    return data
+# --- options that override a spec key ------------------------------------------------------------
+def spec_option(bounds: Bounds) -> Callable[[str], int | float]:
+    """An argparse type for an option that overrides a spec key declaring ``bounds``.
 
+    The key's own :class:`~strikesim.studies.spec_files.Bounds` decide, so ``--samples 1`` is
+    refused exactly when ``samples: 1`` in the spec file is.
+    """
 
-def read_text(path: Path) -> str:
-    """A spec file's text; ConfigError naming the file if it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ConfigError(f"{path}: cannot be read ({reason}); allowed: a YAML file") from None
+    def convert(text: str) -> int | float:
+        try:
+            value: int | float = int(text) if bounds.integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"allowed: {bounds.allowed}") from None
+        if not bounds.fits(value):
+            raise argparse.ArgumentTypeError(f"allowed: {bounds.allowed}")
+        return value
 
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """PyYAML's message is several lines; the problem and its line are what a user needs."""
-    problem = getattr(exc, "problem", None) or _first_line(exc)
-    mark = getattr(exc, "problem_mark", None)
-    return f"{problem} at line {mark.line + 1}" if mark is not None else problem
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def check_keys(data: dict[str, Any], known: list[str], required: list[str], source: str) -> None:
-    """Refuse an unknown key (a typo would otherwise be ignored silently) and a missing one."""
-    for key in data:
-        if key not in known:
-            raise ConfigError(f"{source}: unknown key {key!r}; allowed: {', '.join(known)}")
-    for key in required:
-        if key not in data:
-            raise ConfigError(f"{source}: missing key {key!r}; required: {', '.join(required)}")
-
-
-def check_strings(value: object, key: str) -> list[str]:
-    """A YAML list of strings (overrides); a bare string would be split into characters."""
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{key}={value!r}; allowed: a list of strings, e.g. [population=small]")
-    return list(value)
-
-
-def check_name(value: object, key: str) -> str:
-    """A name that is also a folder name: no path separators, no leading dot."""
-    if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value):
-        raise ConfigError(
-            f"{key}={value!r}; allowed: letters, digits, '_', '.' and '-' (it names a folder)"
-        )
-    return value
-
-
-def check_range(value: object, key: str) -> tuple[float, float]:
-    """``[low, high]``: two finite numbers, low < high (a prior or a sampled range)."""
-    ends = list(value) if isinstance(value, list | tuple) else []
-    if not (len(ends) == 2 and all(map(_is_finite, ends)) and ends[0] < ends[1]):
-        raise ConfigError(f"{key}={value!r}; allowed: low < high, as [low, high] of finite numbers")
-    return float(ends[0]), float(ends[1])
-
-
-def _is_finite(value: object) -> bool:
-    """A real number from YAML: ``true`` is not one, ``.nan`` and ``.inf`` are not finite."""
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    convert.__name__ = "integer" if bounds.integer else "number"
+    return convert

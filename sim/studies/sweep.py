@@ -68,6 +68,7 @@ from omegaconf.errors import OmegaConfBaseException
 import strikesim
 from strikesim import results
 from strikesim.config import ConfigError, StrikeConfig
+from strikesim.studies import tables
 
 SWEEPS_ROOT = Path("results/sweeps")
 PLAN = "sweep.json"
@@ -369,6 +370,7 @@ def close_sweep(folder: Path) -> pd.DataFrame:
     session = _session(folder)
     _mark_interrupted(folder, session)
     index = write_index(folder)
+    tables.write_tables(folder, index.to_dict("records"), list(read_plan(folder)["factors"]))
     if session.get("id"):  # this session's staging folder: made fresh by start_session
         shutil.rmtree(folder / STAGING / session["id"], ignore_errors=True)
         _remove_empty(folder / STAGING)
