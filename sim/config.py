@@ -6,8 +6,15 @@ cross-field rules are checked here, by :func:`validate`, from the metadata each 
 the same idea as ndlib's self-describing model parameters: the schema *is* the documentation
 (``strikesim --help`` prints it) and the validator, so the two cannot drift apart.
 
-Defaults here are neutral placeholders; the numbers a scenario uses, with their sources, live in
-the YAML files under ``conf/`` (and the data files in ``strikesim.scenarios``).
+Defaults here are neutral placeholders; the numbers a scenario uses live in the YAML files under
+``conf/`` (and the data files in ``strikesim.scenarios``). The *shipped* value of a key is its value
+in the default run (``strikesim`` with no overrides: :data:`SHIPPED_RUN`), and each real-world
+quantity says where that value comes from: a ``source`` (a citation that supports it) and/or a
+``prior`` (the plausible range of an uncertain value, marked ``[est]`` or ``[cal]`` in the YAML;
+``calibrated`` when the value comes from the recorded calibration, :data:`CALIBRATION_RECORD`).
+``strikesim --help`` shows them (:func:`schema_help`) and ``docs/make_parameters.py`` writes the
+parameter table of ``docs/model.md`` from them (:func:`parameter_rows`); presets that change a
+value cite their own source in their YAML comment.
 
 Every numeric key has both bounds, so that every value the schema allows can run on one machine:
 the size-like keys are bounded by memory (:data:`MAX_PEOPLE`, :data:`MAX_DIRECTED_TIES`), the
@@ -58,6 +65,13 @@ SAFE_NAME = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_NAME_LENGTH}}}")
 # the value arrives unchanged and validate() accepts only true or false.
 Flag = Any
 
+SHIPPED_RUN: tuple[str, ...] = ()
+"""Overrides of the run whose values are the shipped ones: none, i.e. ``conf/config.yaml``'s
+defaults (scenario ice_out_2026, population city, network multiplex, behavior default)."""
+
+CALIBRATION_RECORD = "docs/calibration/ice_out_2026"
+"""Where the values marked ``calibrated`` were chosen (``strikesim calibrate ice_out_2026``)."""
+
 
 def param(
     default: Any,
@@ -68,12 +82,34 @@ def param(
     choices: tuple[str, ...] | None = None,
     safe_name: bool = False,
     help: str = "",
+    source: str = "",
+    prior: tuple[float, float] | None = None,
+    calibrated: bool = False,
+    setting: bool = False,
 ) -> Any:
-    """A config field that carries its own unit, allowed range or choices and a one-line meaning.
+    """A config field that carries its own unit, allowed range or choices, a one-line meaning and
+    where its shipped value comes from.
 
     A bool default makes the field a flag (only true or false are allowed); ``safe_name`` marks a
     string that ends up in a folder name (only :data:`SAFE_NAME` is allowed).
+
+    Every real-world quantity declares ``source`` — a short citation that supports the shipped
+    value (:data:`SHIPPED_RUN`), or the anchor of an estimate — and/or ``prior=(low, high)``, the
+    plausible range of a value that is estimated or calibrated: a prior says "uncertain", and is
+    the range a calibration or sensitivity study would draw from. ``calibrated`` marks a value
+    chosen by the recorded calibration inside its prior (:data:`CALIBRATION_RECORD`).
+    ``setting`` marks a number that is no real-world quantity (the seed, the agents' scale): it
+    needs neither. Labels, names and paths need neither either. Why on the schema and not only in
+    YAML comments: ``--help``, the docs table and the tests then read one declaration.
     """
+    if prior is not None:
+        lo, hi = prior
+        if not lo <= hi or (low is not None and lo < low) or (high is not None and hi > high):
+            raise ValueError(f"prior {prior} must be ordered and inside [{low}, {high}]")
+    if calibrated and prior is None:
+        raise ValueError("a calibrated value needs the prior it was calibrated in")
+    if setting and (source or prior):
+        raise ValueError("a setting is no real-world quantity: it takes no source or prior")
     meta = {
         "unit": unit,
         "low": low,
@@ -82,6 +118,10 @@ def param(
         "flag": isinstance(default, bool),
         "safe_name": safe_name,
         "help": help,
+        "source": source,
+        "prior": prior,
+        "calibrated": calibrated,
+        "setting": setting,
     }
     if isinstance(default, list | dict):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
@@ -94,13 +134,16 @@ class ScenarioConfig:
         "custom", safe_name=True, help="scenario identifier, used in the results folder name"
     )
     description: str = param("", help="one line: what this scenario represents")
-    date: str = param("", help="ISO date of the strike day being modelled")
+    date: str = param(
+        "", help="ISO date of the strike day being modelled", source="seed text: 13 Feb 2026"
+    )
     observed_marchers: int = param(
         30_000,
         unit="people",
         low=0,
         high=MAX_REFERENCE_POPULATION,
         help="best published turnout figure, for comparison",
+        source="seed text: 'over 30,000 people walked the streets'",
     )
     observed_low: int = param(
         15_000,
@@ -108,6 +151,7 @@ class ScenarioConfig:
         low=0,
         high=MAX_REFERENCE_POPULATION,
         help="low end of published range",
+        source="facts.md: 23 Jan 2026 estimates from 'over 15,000' (CGTN)",
     )
     observed_high: int = param(
         50_000,
@@ -115,6 +159,7 @@ class ScenarioConfig:
         low=0,
         high=MAX_REFERENCE_POPULATION,
         help="high end of published range",
+        source="facts.md: 23 Jan 2026 estimates up to '>50,000' (Labor Notes)",
     )
     reference_population: int = param(
         429_954,
@@ -122,12 +167,21 @@ class ScenarioConfig:
         low=1,
         high=MAX_REFERENCE_POPULATION,
         help="population the observed turnout is compared against (scaled per capita if different)",
+        source="US Census 2020, Minneapolis",
     )
     campaign_days: int = param(
-        10, unit="days", low=1, high=365, help="days of mobilization before the strike day"
+        10,
+        unit="days",
+        low=1,
+        high=365,
+        help="days of mobilization before the strike day",
+        source="three weeks after the 23 Jan strike; 23 Jan was planned in a week (facts.md)",
+        prior=(7, 28),
     )
     school_walkouts: Flag = param(
-        True, help="students may join (walk out of school); false keeps every student out"
+        True,
+        help="students may join (walk out of school); false keeps every student out",
+        source="seed text: 'refusing to work, attend school, or shop'",
     )
 
 
@@ -135,14 +189,35 @@ class ScenarioConfig:
 class WeatherConfig:
     name: str = param("custom", help="label of this weather preset")
     temperature_f: float = param(
-        30.0, unit="°F", low=-80, high=130, help="air temperature during the march"
+        30.0,
+        unit="°F",
+        low=-80,
+        high=130,
+        help="air temperature during the march",
+        source="seed text: 'sub-10 °F' on 13 Feb 2026",
+        prior=(-10, 10),
     )
-    wind_mph: float = param(5.0, unit="mph", low=0, high=100, help="sustained wind speed")
+    wind_mph: float = param(
+        5.0,
+        unit="mph",
+        low=0,
+        high=100,
+        help="sustained wind speed",
+        prior=(0, 20),
+    )
     precipitation_in: float = param(
-        0.0, unit="inches", low=0, high=10, help="liquid-equivalent precipitation on the day"
+        0.0,
+        unit="inches",
+        low=0,
+        high=10,
+        help="liquid-equivalent precipitation on the day",
+        source="no report of snow or rain (seed text)",
+        prior=(0, 0.1),
     )
     indoor_refuge: Flag = param(
-        False, help="warm-up spaces / indoor rally venue available (softens the cold penalty)"
+        False,
+        help="warm-up spaces / indoor rally venue available (softens the cold penalty)",
+        source="no indoor finale reported for 13 Feb (23 Jan had one: Reuters)",
     )
 
 
@@ -150,7 +225,9 @@ class WeatherConfig:
 class CoalitionConfig:
     name: str = param("custom", help="label of this endorsing coalition")
     endorsers: list[str] = param(
-        [], help="organization ids that endorse the strike (see strikesim.scenarios roster)"
+        [],
+        help="organization ids that endorse the strike (see strikesim.scenarios roster)",
+        source="seed text: UFCW, SEIU, NEA, the Minnesota federation of labor, faith groups",
     )
 
 
@@ -158,7 +235,12 @@ class CoalitionConfig:
 class PopulationConfig:
     name: str = param("custom", help="label of this population preset")
     size: int = param(
-        429_954, unit="people", low=1, high=MAX_PEOPLE, help="people in the synthetic city"
+        429_954,
+        unit="people",
+        low=1,
+        high=MAX_PEOPLE,
+        help="people in the synthetic city",
+        source="US Census 2020, Minneapolis (2023 estimate 425,115)",
     )
     scale: int = param(
         1,
@@ -166,18 +248,66 @@ class PopulationConfig:
         low=1,
         high=MAX_PEOPLE,
         help="one agent stands for this many people",
+        setting=True,
     )
-    worker_share: float = param(0.58, low=0, high=1, help="employed residents / population")
-    k12_share: float = param(0.065, low=0, high=1, help="K-12 public school students / population")
+    worker_share: float = param(
+        0.58,
+        low=0,
+        high=1,
+        help="employed residents / population",
+        source="facts.md: labour force ~250,000-265,000 of 429,954, ~95% employed",
+        prior=(0.55, 0.62),
+    )
+    k12_share: float = param(
+        0.065,
+        low=0,
+        high=1,
+        help="K-12 public school students / population",
+        source="Minneapolis Public Schools: 28,473 (Oct 2022), <28,000 (2023-24)",
+    )
     university_share: float = param(
-        0.08, low=0, high=1, help="university students living in the city / population"
+        0.08,
+        low=0,
+        high=1,
+        help="university students living in the city / population",
+        source="UMN Twin Cities: 56,666 students (fall 2024), ~60% living in the city",
+        prior=(0.05, 0.11),
     )
-    immigrant_share: float = param(0.145, low=0, high=1, help="foreign-born residents")
-    congregant_share: float = param(0.3, low=0, high=1, help="residents attached to a congregation")
+    immigrant_share: float = param(
+        0.145,
+        low=0,
+        high=1,
+        help="foreign-born residents",
+        source="facts.md: Minneapolis ~14-15% foreign-born (MN 8.6%, ACS 2023)",
+        prior=(0.13, 0.16),
+    )
+    congregant_share: float = param(
+        0.3,
+        low=0,
+        high=1,
+        help="residents attached to a congregation",
+        prior=(0.2, 0.4),
+    )
     sympathizer_share: float = param(
-        0.6, low=0, high=1, help="residents sympathetic to the cause (may ever join)"
+        0.6,
+        low=0,
+        high=1,
+        help="residents sympathetic to the cause (may ever join)",
+        source="Minneapolis >80% Democratic in 2024; a vote is not sympathy for a strike",
+        prior=(0.4, 0.8),
     )
-    household_size: float = param(2.2, unit="people", low=1, high=20, help="mean household size")
+    household_size: float = param(
+        2.2,
+        unit="people",
+        low=1,
+        high=20,
+        help="mean household size",
+        source="Minneapolis ACS 2019-23: ~2.2 persons per household",
+        prior=(2.0, 2.4),
+    )
+
+
+TIE_WEIGHTS = "Granovetter 1978: close ties weigh more"
 
 
 @dataclass
@@ -194,53 +324,171 @@ class NetworkConfig:
     nodes_path: str = param(
         "", help="optional CSV of node attributes (columns: node, type, ...) for an edge list"
     )
-    household_weight: int = param(3, unit="tie weight", low=0, high=100, help="household ties")
-    workplace_weight: int = param(2, unit="tie weight", low=0, high=100, help="coworker ties")
-    school_weight: int = param(2, unit="tie weight", low=0, high=100, help="classmate ties")
-    congregation_weight: int = param(1, unit="tie weight", low=0, high=100, help="congregation")
-    friendship_weight: int = param(1, unit="tie weight", low=0, high=100, help="friends/neighbours")
-    workplace_degree: int = param(6, unit="contacts", low=0, high=200, help="coworkers per worker")
+    household_weight: int = param(
+        3,
+        unit="tie weight",
+        low=0,
+        high=100,
+        help="household ties",
+        source=TIE_WEIGHTS,
+        prior=(2, 4),
+    )
+    workplace_weight: int = param(
+        2,
+        unit="tie weight",
+        low=0,
+        high=100,
+        help="coworker ties",
+        source=TIE_WEIGHTS,
+        prior=(1, 3),
+    )
+    school_weight: int = param(
+        2,
+        unit="tie weight",
+        low=0,
+        high=100,
+        help="classmate ties",
+        source=TIE_WEIGHTS,
+        prior=(1, 3),
+    )
+    congregation_weight: int = param(
+        1,
+        unit="tie weight",
+        low=0,
+        high=100,
+        help="congregation",
+        source=TIE_WEIGHTS,
+        prior=(1, 2),
+    )
+    friendship_weight: int = param(
+        1,
+        unit="tie weight",
+        low=0,
+        high=100,
+        help="friends/neighbours",
+        source=TIE_WEIGHTS,
+        prior=(1, 2),
+    )
+    workplace_degree: int = param(
+        6, unit="contacts", low=0, high=200, help="coworkers per worker", prior=(3, 12)
+    )
     workplace_size: float = param(
-        20.0, unit="people", low=1, high=MAX_PEOPLE, help="mean workplace size"
+        20.0,
+        unit="people",
+        low=1,
+        high=MAX_PEOPLE,
+        help="mean workplace size",
+        prior=(10, 50),
     )
-    school_degree: int = param(6, unit="contacts", low=0, high=200, help="classmates per student")
+    school_degree: int = param(
+        6, unit="contacts", low=0, high=200, help="classmates per student", prior=(3, 12)
+    )
     class_size: float = param(
-        25.0, unit="people", low=1, high=MAX_PEOPLE, help="mean class / course-group size"
+        25.0,
+        unit="people",
+        low=1,
+        high=MAX_PEOPLE,
+        help="mean class / course-group size",
+        prior=(15, 35),
     )
-    congregation_degree: int = param(4, unit="contacts", low=0, high=200, help="per congregant")
+    congregation_degree: int = param(
+        4, unit="contacts", low=0, high=200, help="per congregant", prior=(2, 8)
+    )
     congregation_size: float = param(
-        150.0, unit="people", low=1, high=MAX_PEOPLE, help="mean congregation size"
+        150.0,
+        unit="people",
+        low=1,
+        high=MAX_PEOPLE,
+        help="mean congregation size",
+        source="median US congregation ~70 regular participants, the mean larger",
+        prior=(70, 300),
     )
-    friendship_degree: int = param(6, unit="contacts", low=0, high=200, help="friends per person")
+    friendship_degree: int = param(
+        6, unit="contacts", low=0, high=200, help="friends per person", prior=(4, 12)
+    )
     rewire_prob: float = param(
-        0.1, low=0, high=1, help="share of friendship ties rewired to random people (small world)"
+        0.1,
+        low=0,
+        high=1,
+        help="share of friendship ties rewired to random people (small world)",
+        source="small world: Watts & Strogatz 1998; Centola & Macy 2007 vary it",
+        prior=(0.02, 0.3),
     )
 
 
 @dataclass
 class BehaviorConfig:
-    threshold_mean: float = param(0.35, unit="fraction", low=0, high=1, help="mean threshold")
-    threshold_sd: float = param(0.15, unit="fraction", low=0, high=1, help="sd of thresholds")
+    threshold_mean: float = param(
+        0.35,
+        unit="fraction",
+        low=0,
+        high=1,
+        help="mean threshold",
+        prior=(0.20, 0.40),
+        calibrated=True,
+    )
+    threshold_sd: float = param(
+        0.15, unit="fraction", low=0, high=1, help="sd of thresholds", prior=(0.10, 0.20)
+    )
     activist_share: float = param(
-        0.005, low=0, high=1, help="sympathizers committed before the campaign (organizers)"
+        0.005,
+        low=0,
+        high=1,
+        help="sympathizers committed before the campaign (organizers)",
+        prior=(0.001, 0.01),
     )
     immigrant_threshold_shift: float = param(
-        -0.05, unit="fraction", low=-1, high=1, help="threshold change for foreign-born residents"
+        -0.05,
+        unit="fraction",
+        low=-1,
+        high=1,
+        help="threshold change for foreign-born residents",
+        source="the raids target their communities; fear may work the other way",
+        prior=(-0.10, 0.05),
     )
     university_threshold_shift: float = param(
-        -0.05, unit="fraction", low=-1, high=1, help="threshold change for university students"
+        -0.05,
+        unit="fraction",
+        low=-1,
+        high=1,
+        help="threshold change for university students",
+        prior=(-0.10, 0.0),
     )
     k12_threshold_shift: float = param(
-        0.0, unit="fraction", low=-1, high=1, help="threshold change for K-12 students"
+        0.0,
+        unit="fraction",
+        low=-1,
+        high=1,
+        help="threshold change for K-12 students",
+        prior=(-0.10, 0.10),
     )
     union_call: float = param(
-        0.15, unit="threshold units", low=0, high=1, help="pull of a member's own union's call"
+        0.15,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="pull of a member's own union's call",
+        source="no causal estimate of an endorsement's pull exists (facts.md)",
+        prior=(0.05, 0.30),
+        calibrated=True,
     )
     federation_call: float = param(
-        0.05, unit="threshold units", low=0, high=1, help="pull of a labor federation's call"
+        0.05,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="pull of a labor federation's call",
+        source="an endorsement, not a strike order (American Prospect, 22 Jan 2026)",
+        prior=(0.0, 0.10),
     )
     faith_call: float = param(
-        0.1, unit="threshold units", low=0, high=1, help="pull of a congregation's faith group"
+        0.1,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="pull of a congregation's faith group",
+        prior=(0.0, 0.20),
+        calibrated=True,
     )
     school_call: float = param(
         0.05,
@@ -248,6 +496,7 @@ class BehaviorConfig:
         low=0,
         high=1,
         help="pull on K-12 students of an educators' union",
+        prior=(0.0, 0.10),
     )
     outreach_rate: float = param(
         0.3,
@@ -255,24 +504,57 @@ class BehaviorConfig:
         low=0,
         high=1,
         help="chance a not-yet-reached member is reached each day",
+        prior=(0.1, 0.5),
     )
     momentum_weight: float = param(
-        0.2, unit="threshold units", low=0, high=10, help="pull of citywide committed share"
+        0.2,
+        unit="threshold units",
+        low=0,
+        high=10,
+        help="pull of citywide committed share",
+        prior=(0.0, 0.50),
+        calibrated=True,
     )
     job_risk_weight: float = param(
-        0.2, unit="threshold units", low=0, high=1, help="cost of striking at precarity 1"
+        0.2,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="cost of striking at precarity 1",
+        prior=(0.1, 0.4),
     )
     union_protection: float = param(
-        0.5, low=0, high=1, help="share of job risk removed for members of an endorsing union"
+        0.5,
+        low=0,
+        high=1,
+        help="share of job risk removed for members of an endorsing union",
+        source="many contracts have no-strike clauses: protection is partial (American Prospect)",
+        prior=(0.0, 0.75),
     )
     student_cost: float = param(
-        0.02, unit="threshold units", low=0, high=1, help="cost of walking out of school"
+        0.02,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="cost of walking out of school",
+        prior=(0.0, 0.05),
     )
     march_base: float = param(
-        0.8, low=0, high=1, help="chance a committed person marches on a mild, dry day"
+        0.8,
+        low=0,
+        high=1,
+        help="chance a committed person marches on a mild, dry day",
+        prior=(0.60, 1.00),
+        calibrated=True,
     )
     comfort_temperature_f: float = param(
-        68.0, unit="°F", low=-80, high=130, help="temperature at which marching is easiest"
+        68.0,
+        unit="°F",
+        low=-80,
+        high=130,
+        help="temperature at which marching is easiest",
+        source="Zhang 2016: protest events peak near 20 °C (events, not individuals)",
+        prior=(59, 77),
     )
     cold_sensitivity: float = param(
         0.01,
@@ -280,15 +562,34 @@ class BehaviorConfig:
         low=0,
         high=1,
         help="log-drop in marching per °F of wind chill below comfort",
+        source="no study of extreme cold on a mobilized crowd (facts.md)",
+        prior=(0.0, 0.03),
     )
     heat_sensitivity: float = param(
-        0.02, unit="per °F", low=0, high=1, help="log-drop in marching per °F above comfort"
+        0.02,
+        unit="per °F",
+        low=0,
+        high=1,
+        help="log-drop in marching per °F above comfort",
+        source="Zhang 2016: protest less likely above the ~20 °C optimum",
+        prior=(0.0, 0.04),
     )
     precip_sensitivity: float = param(
-        0.5, unit="per inch", low=0, high=10, help="log-drop in marching per inch of precipitation"
+        0.5,
+        unit="per inch",
+        low=0,
+        high=10,
+        help="log-drop in marching per inch of precipitation",
+        source="rain cuts rallies (Madestam 2013); ~1 point of votes per inch (Gomez 2007)",
+        prior=(0.0, 1.0),
     )
     indoor_refuge_relief: float = param(
-        0.3, low=0, high=1, help="share of the cold penalty removed by indoor warm-up spaces"
+        0.3,
+        low=0,
+        high=1,
+        help="share of the cold penalty removed by indoor warm-up spaces",
+        source="23 Jan 2026: tens of thousands at -20 °F with warm-up spaces (Reuters)",
+        prior=(0.0, 0.6),
     )
 
 
@@ -300,7 +601,9 @@ class StrikeConfig:
     population: PopulationConfig = field(default_factory=PopulationConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     behavior: BehaviorConfig = field(default_factory=BehaviorConfig)
-    seed: int = param(0, low=0, high=2**63 - 1, help="root of every random stream in a run")
+    seed: int = param(
+        0, low=0, high=2**63 - 1, help="root of every random stream in a run", setting=True
+    )
 
 
 @dataclass(frozen=True)
@@ -345,7 +648,7 @@ def _has_allowed(meta: dict[str, Any]) -> bool:
     return any(meta.get(k) not in (None, False) for k in keys)
 
 
-def _describe_allowed(meta: dict[str, Any]) -> str:
+def _describe_allowed(meta: dict[str, Any], with_unit: bool = True) -> str:
     if meta.get("flag"):
         return "true or false"
     if meta.get("safe_name"):
@@ -353,7 +656,7 @@ def _describe_allowed(meta: dict[str, Any]) -> str:
     if meta.get("choices"):
         return "one of " + ", ".join(meta["choices"])
     low, high, unit = meta.get("low"), meta.get("high"), meta.get("unit")
-    unit = f" {unit}" if unit else ""
+    unit = f" {unit}" if unit and with_unit else ""
     if low is not None and high is not None:
         return f"{_number(low)} to {_number(high)}{unit}"
     if low is not None:
@@ -527,22 +830,71 @@ def validate(cfg: StrikeConfig) -> StrikeConfig:
     return cfg
 
 
+def describe_provenance(meta: dict[str, Any]) -> str:
+    """Where a key's shipped value comes from, in one short phrase: ``source: ...``, ``prior a to
+    b`` (``calibrated`` when it is), both, ``run setting``, or ``""`` for a label."""
+    if meta.get("setting"):
+        return "run setting"
+    parts = []
+    if meta.get("source"):
+        parts.append(f"source: {meta['source']}")
+    if meta.get("prior") is not None:
+        low, high = meta["prior"]
+        calibrated = ", calibrated" if meta.get("calibrated") else ""
+        parts.append(f"prior {_number(low)} to {_number(high)}{calibrated}")
+    return "; ".join(parts)
+
+
+def _leaves(obj: Any, prefix: str = "") -> list[tuple[str, Any, dict[str, Any]]]:
+    """(dotted key, value, metadata) of every leaf of a config, in schema order."""
+    out = []
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if is_dataclass(value):
+            out += _leaves(value, f"{prefix}{f.name}.")
+        else:
+            out.append((f"{prefix}{f.name}", value, dict(f.metadata)))
+    return out
+
+
 def schema_help(values: StrikeConfig | None = None) -> str:
     """Every config key with its value in ``values`` (default: the schema's), allowed values,
-    unit and meaning (for ``--help``)."""
+    unit, meaning and where its shipped value comes from (for ``--help``)."""
     lines: list[str] = []
-
-    def walk(obj: Any, prefix: str) -> None:
-        for f in fields(obj):
-            value = getattr(obj, f.name)
-            if is_dataclass(value):
-                walk(value, f"{prefix}{f.name}.")
-                continue
-            meta = dict(f.metadata)
-            allowed = ""
-            if _has_allowed(meta):
-                allowed = f"  [{_describe_allowed(meta)}]"
-            lines.append(f"  {prefix}{f.name} = {value!r}{allowed}  {meta.get('help', '')}")
-
-    walk(values if values is not None else StrikeConfig(), "")
+    for key, value, meta in _leaves(values if values is not None else StrikeConfig()):
+        allowed = f"  [{_describe_allowed(meta)}]" if _has_allowed(meta) else ""
+        provenance = describe_provenance(meta)
+        provenance = f"  ({provenance})" if provenance else ""
+        lines.append(f"  {key} = {value!r}{allowed}  {meta.get('help', '')}{provenance}")
     return "\n".join(lines)
+
+
+def _shipped(value: Any) -> str:
+    """A value as the parameter table shows it."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return _number(value)
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "(none)"
+    return str(value) if value != "" else '""'
+
+
+def parameter_rows(values: StrikeConfig) -> list[dict[str, str]]:
+    """One row per schema key for the docs' parameter table: key, shipped value (``values``,
+    normally the default run, :data:`SHIPPED_RUN`), unit, allowed values, source or prior, and
+    whether the value is calibrated."""
+    rows = []
+    for key, value, meta in _leaves(values):
+        rows.append(
+            {
+                "key": key,
+                "shipped": _shipped(value),
+                "unit": meta.get("unit", ""),
+                "allowed": _describe_allowed(meta, with_unit=False) if _has_allowed(meta) else "",
+                "source or prior": describe_provenance(meta)
+                or ("(option)" if meta.get("choices") else "(label)"),
+                "calibrated": "yes" if meta.get("calibrated") else "",
+            }
+        )
+    return rows

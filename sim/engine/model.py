@@ -10,6 +10,11 @@ State lives in numpy arrays on the model (``committed``, ``threshold``, ``cost``
 is also a Mesa agent (``model.agents_by_type[Worker]``) viewing its row, created on first access.
 :meth:`step` is the vectorized kernel; :meth:`step_per_agent` asks every agent to decide in
 Python — the reference the tests hold the kernel to.
+
+The model wires; the science lives in pure functions beside the rule: thresholds, costs,
+organizers, roster reach and outreach days in :mod:`strikesim.engine.heterogeneity`, the daily
+decision and the march in :mod:`strikesim.engine.rule`, and every reported number, with its unit
+and scaling to people, in :mod:`strikesim.engine.outputs`.
 """
 
 from __future__ import annotations
@@ -33,12 +38,12 @@ from strikesim.agents import (
 )
 from strikesim.agents.organizations import Organization
 from strikesim.config import StrikeConfig, validate
-from strikesim.engine import rule
+from strikesim.engine import heterogeneity, outputs, rule
 from strikesim.engine.graph_input import from_networkx, load_graph_file
+from strikesim.engine.heterogeneity import CHANNELS, NEVER
 from strikesim.engine.network import Network, build_network
 from strikesim.engine.population import (
     K12,
-    KINDS,
     RESIDENT,
     UNIVERSITY,
     WORKER,
@@ -48,8 +53,7 @@ from strikesim.engine.population import (
 )
 from strikesim.streams import stream
 
-CHANNELS = ("union", "federation", "school", "faith")
-NEVER = np.iinfo(np.int32).max  # reach day of someone no call ever reaches
+__all__ = ["CHANNELS", "NEVER", "OrganizationCalls", "StrikeModel"]
 
 
 @dataclass
@@ -82,12 +86,25 @@ class StrikeModel(mesa.Model):
         self.degree = self.network.weighted_degree
         self.organizations = self._create_organizations()
         self.calls = self._organization_calls()
-        self.threshold = self._draw_thresholds()
-        self.cost = self._participation_cost()
-        activists = (
-            stream(config.seed, "activists").random(pop.size) < config.behavior.activist_share
+        self.threshold = heterogeneity.draw_thresholds(
+            stream(config.seed, "thresholds"),
+            pop.kind,
+            pop.immigrant,
+            config.behavior,
+            config.population.sympathizer_share,
+            config.scenario.school_walkouts,
         )
-        self.committed = activists & np.isfinite(self.threshold)
+        self.cost = heterogeneity.participation_cost(
+            pop.kind,
+            pop.sector,
+            pop.union,
+            np.array([o.endorses for o in self.organizations]),
+            scenarios.sectors()["precarity"].to_numpy(float),
+            config.behavior,
+        )
+        self.committed = heterogeneity.draw_organizers(
+            stream(config.seed, "activists"), config.behavior.activist_share, self.threshold
+        )
         self.march_draw = stream(config.seed, "march").random(pop.size)
         self.march_probability = rule.march_probability(config.weather, config.behavior)
         self.marching = np.zeros(pop.size, dtype=bool)
@@ -119,20 +136,12 @@ class StrikeModel(mesa.Model):
     def _create_organizations(self) -> list[Organization]:
         pop = self.population
         endorsers = set(self.config.coalition.endorsers)
-        union_members = np.flatnonzero(pop.union >= 0)
         classes = {"union": Union, "federation": LaborFederation, "faith": FaithGroup}
         orgs = []
         for idx, row in scenarios.organizations().iterrows():
-            reaches = set(str(row["reaches"]).split("+"))
-            members: dict[str, np.ndarray] = {}
-            if "members" in reaches:
-                members["union"] = np.flatnonzero(pop.union == idx)
-            if "k12" in reaches:
-                members["school"] = np.flatnonzero(pop.kind == K12)
-            if "union_members" in reaches:
-                members["federation"] = union_members
-            if "congregants" in reaches:
-                members["faith"] = np.flatnonzero(pop.faith_org == idx)
+            members = heterogeneity.roster_members(
+                str(row["reaches"]), int(idx), pop.kind, pop.union, pop.faith_org
+            )
             orgs.append(
                 classes[row["kind"]](
                     self,
@@ -151,42 +160,10 @@ class StrikeModel(mesa.Model):
         for org in self.organizations:
             for channel, pull in org.call_strengths().items():
                 strength[channel][org.members[channel]] += pull
-        rate = self.config.behavior.outreach_rate
-        rng = stream(self.config.seed, "outreach")
-        reach_day = {}
-        for c in CHANNELS:  # drawn for everyone, whoever endorses: common random numbers
-            days = rng.geometric(rate, size=n) if rate > 0 else np.full(n, NEVER)
-            reach_day[c] = np.minimum(days, NEVER).astype(np.int32)
+        reach_day = heterogeneity.outreach_days(
+            stream(self.config.seed, "outreach"), self.config.behavior.outreach_rate, n
+        )
         return OrganizationCalls(strength=strength, reach_day=reach_day)
-
-    def _draw_thresholds(self) -> np.ndarray:
-        cfg, pop = self.config, self.population
-        b = cfg.behavior
-        rng = stream(cfg.seed, "thresholds")
-        sympathizer = rng.random(pop.size) < cfg.population.sympathizer_share
-        threshold = rng.normal(b.threshold_mean, b.threshold_sd, size=pop.size)
-        threshold = np.clip(threshold, 0.0, 1.0)
-        threshold += np.where(pop.immigrant, b.immigrant_threshold_shift, 0.0)
-        shift = {K12: b.k12_threshold_shift, UNIVERSITY: b.university_threshold_shift}
-        for kind, delta in shift.items():
-            threshold[pop.kind == kind] += delta
-        threshold[~sympathizer] = np.inf
-        if not cfg.scenario.school_walkouts:
-            threshold[(pop.kind == K12) | (pop.kind == UNIVERSITY)] = np.inf
-        return threshold
-
-    def _participation_cost(self) -> np.ndarray:
-        b, pop = self.config.behavior, self.population
-        precarity = scenarios.sectors()["precarity"].to_numpy(float)
-        cost = np.zeros(pop.size)
-        workers = pop.kind == WORKER
-        endorsing = np.array([o.endorses for o in self.organizations])
-        protected = (pop.union >= 0) & endorsing[np.maximum(pop.union, 0)]
-        risk = b.job_risk_weight * precarity[np.maximum(pop.sector, 0)]
-        risk *= np.where(protected, 1.0 - b.union_protection, 1.0)
-        cost[workers] = risk[workers]
-        cost[(pop.kind == K12) | (pop.kind == UNIVERSITY)] = b.student_cost
-        return cost
 
     def _create_individuals(self) -> None:
         """Create one Mesa agent per person, once, on first use (see :attr:`agents`)."""
@@ -261,32 +238,11 @@ class StrikeModel(mesa.Model):
     def _strike_day(self) -> None:
         self.marching = self.committed & (self.march_draw < self.march_probability)
         self.day = self.strike_day
-        pop = self.population
-        for k, kind in enumerate(KINDS):
-            of_kind = pop.kind == k
-            forms = {
-                "committed": self.committed,
-                "boycott": self.committed,
-                "marching": self.marching,
-            }
-            forms["striking" if k == WORKER else "walkout"] = self.committed
-            for form, mask in forms.items():
-                if form == "walkout" and k == RESIDENT:
-                    continue
-                self._records.append(
-                    (self.day, "strike_day", kind, form, float(pop.count(mask & of_kind)))
-                )
+        self._records += outputs.timeseries_rows(self.snapshot(), self.day, outputs.STRIKE_DAY)
         self.running = False
 
     def _record_campaign_day(self) -> None:
-        pop = self.population
-        for k, kind in enumerate(KINDS):
-            committed = self.committed & (pop.kind == k)
-            projected = np.count_nonzero(committed) * self.march_probability * pop.scale
-            self._records.append(
-                (self.day, "campaign", kind, "committed", float(pop.count(committed)))
-            )
-            self._records.append((self.day, "campaign", kind, "projected_marching", projected))
+        self._records += outputs.timeseries_rows(self.snapshot(), self.day, outputs.CAMPAIGN)
 
     def run(self) -> None:
         """Run the campaign and the strike day."""
@@ -307,34 +263,32 @@ class StrikeModel(mesa.Model):
             ids.pop(self, None)
 
     # --- outputs ------------------------------------------------------------------------------
+    def snapshot(self) -> outputs.State:
+        """Today's arrays, as every output (:data:`strikesim.engine.outputs.OUTPUTS`) reads them."""
+        pop = self.population
+        return outputs.State(
+            kind=pop.kind,
+            union=pop.union,
+            committed=self.committed,
+            marching=self.marching,
+            endorser_members=tuple(
+                members
+                for org in self.organizations
+                if org.endorses
+                for members in org.members.values()
+            ),
+            march_probability=self.march_probability,
+            scale=pop.scale,
+        )
+
     def timeseries(self) -> pd.DataFrame:
-        """One row per day, agent type and form of participation; ``people`` counts people."""
+        """One row per day, agent type and form of participation; ``people`` counts people
+        (forms and their scaling: :data:`strikesim.engine.outputs.OUTPUTS`)."""
         return pd.DataFrame(
             self._records, columns=["day", "phase", "agent_type", "form", "people"]
         ).astype({"day": "int32", "people": "float64"})
 
     def totals(self) -> dict[str, float | int]:
-        """Strike-day totals in people (call after :meth:`run`)."""
-        pop = self.population
-        workers, k12, uni = (pop.kind == WORKER), (pop.kind == K12), (pop.kind == UNIVERSITY)
-        affiliated = np.zeros(pop.size, bool)
-        for org in self.organizations:
-            if org.endorses:
-                for members in org.members.values():
-                    affiliated[members] = True
-        marchers = pop.count(self.marching)
-        return {
-            "marchers": marchers,
-            "striking_workers": pop.count(self.committed & workers),
-            "striking_union_members": pop.count(self.committed & workers & (pop.union >= 0)),
-            "k12_walkouts": pop.count(self.committed & k12),
-            "university_walkouts": pop.count(self.committed & uni),
-            "boycotting": pop.count(self.committed),
-            "committed": pop.count(self.committed),
-            "unaffiliated_marcher_share": (
-                pop.count(self.marching & ~affiliated) / marchers if marchers else 0.0
-            ),
-            "march_probability": self.march_probability,
-            "people": pop.size * pop.scale,
-            "agents": pop.size,
-        }
+        """Strike-day totals (call after :meth:`run`): :data:`strikesim.engine.outputs.TOTALS`,
+        each in the unit and scaling its output declares (people, a share, a probability)."""
+        return outputs.totals(self.snapshot())

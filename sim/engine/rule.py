@@ -27,6 +27,9 @@ Marching (the strike day)
     random numbers).
 
 The same functions serve the vectorized kernel (arrays) and the per-agent method (scalars).
+What the rule reads is built beside it, by pure functions with their equations and sources:
+thresholds, costs, organizers and whom each call reaches when, in
+:mod:`strikesim.engine.heterogeneity`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,154 @@
+"""The schema carries its sources: every real-world quantity has a source or a prior, the
+priors agree with the YAML's [est]/[cal] marks and the calibration spec, and the parameter table
+in docs/model.md is what docs/make_parameters.py generates today."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+from strikesim.compose import compose_config
+from strikesim.config import SHIPPED_RUN, SchemaKey, param, schema_help, schema_keys
+
+ROOT = Path(__file__).resolve().parents[1]
+# the YAML files the default run (SHIPPED_RUN) composes, by the key prefix they fill
+SHIPPED_FILES = {
+    "population": "conf/population/city.yaml",
+    "network": "conf/network/multiplex.yaml",
+    "behavior": "conf/behavior/default.yaml",
+    "weather": "conf/weather/feb13_2026.yaml",
+    "scenario": "conf/scenario/ice_out_2026.yaml",
+}
+CALIBRATION_SPEC = ROOT / "scenarios/calibration/ice_out_2026.yaml"
+# the only numbers that are no real-world quantity: listed here so that nothing slips out of
+# needing a source by being called a setting
+SETTINGS = {"seed", "population.scale"}
+KEYS = schema_keys()
+
+
+def load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "make_parameters", ROOT / "docs/make_parameters.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def yaml_comments() -> dict[str, str]:
+    """Dotted key -> the comment beside its value, in the files the default run composes."""
+    line = re.compile(r"^(?P<indent>\s*)(?P<key>\w+):\s*(?P<value>[^#]*?)\s*(?:#\s*(?P<c>.*))?$")
+    comments = {}
+    for prefix, path in SHIPPED_FILES.items():
+        section = prefix
+        for text in (ROOT / path).read_text(encoding="utf-8").splitlines():
+            m = line.match(text)
+            if not m:
+                continue
+            if not m["indent"] and not m["value"]:  # a block such as "scenario:" or "defaults:"
+                section = m["key"]
+                continue
+            if section == prefix and m["c"]:
+                comments[f"{prefix}.{m['key']}"] = m["c"]
+    return comments
+
+
+def numeric(key: SchemaKey) -> bool:
+    return key.kind in ("int", "float")
+
+
+def test_the_parameter_table_in_docs_is_up_to_date() -> None:
+    generator = load_generator()
+    current = (ROOT / "docs/model.md").read_text(encoding="utf-8")
+    assert generator.render(current) == current, "run: python docs/make_parameters.py"
+    assert "| `behavior.threshold_mean` | 0.294 |" in current  # the shipped, not the schema, value
+
+
+@pytest.mark.parametrize("key", [k for k in KEYS if numeric(k)], ids=lambda k: k.key)
+def test_every_number_has_a_source_or_a_prior(key: SchemaKey) -> None:
+    meta = key.meta
+    if key.key in SETTINGS:
+        assert meta["setting"] and not meta["source"] and meta["prior"] is None
+    else:
+        assert not meta["setting"], f"{key.key}: only {SETTINGS} are settings"
+        assert meta["source"] or meta["prior"] is not None, f"{key.key}: no source, no prior"
+
+
+def test_priors_are_ranges_inside_the_allowed_values_that_hold_the_shipped_value() -> None:
+    shipped = compose_config(list(SHIPPED_RUN))
+    for key in KEYS:
+        prior = key.meta["prior"]
+        if prior is None:
+            continue
+        low, high = prior
+        assert low < high, key.key
+        assert key.meta["low"] <= low and high <= key.meta["high"], key.key
+        value = shipped
+        for part in key.key.split("."):
+            value = getattr(value, part)
+        assert low <= value <= high, f"{key.key}={value} outside its prior {prior}"
+
+
+def test_yaml_marks_agree_with_the_schema() -> None:
+    """[est] beside a shipped number means a prior (a flag, true or false, cites its source);
+    [cal] means calibrated, with the prior the comment states."""
+    by_key = {k.key: k.meta for k in KEYS}
+    numbers = {k.key for k in KEYS if numeric(k)}
+    comments = yaml_comments()
+    assert "behavior.threshold_mean" in comments and "scenario.campaign_days" in comments
+    calibrated = set()
+    for key, comment in comments.items():
+        meta = by_key[key]
+        if "[est]" in comment and key in numbers:
+            assert meta["prior"] is not None, f"{key} is [est] in YAML but has no prior"
+        stated = re.search(r"prior ([\d.]+)-([\d.]+)", comment)
+        if stated:  # a prior stated in YAML is the schema's
+            assert meta["prior"] == (float(stated[1]), float(stated[2])), key
+        if "[cal]" in comment:
+            calibrated.add(key)
+            assert stated, f"{key}: a [cal] comment states its prior"
+    assert calibrated == {k.key for k in KEYS if k.meta["calibrated"]}
+    # conf/behavior/default.yaml: "None is measured directly for this strike: they are [est]"
+    for key in KEYS:
+        if key.key.startswith("behavior."):
+            assert key.meta["prior"] is not None, key.key
+
+
+def test_calibrated_priors_are_the_calibration_specs() -> None:
+    spec = yaml.safe_load(CALIBRATION_SPEC.read_text(encoding="utf-8"))["parameters"]
+    by_key = {k.key: k.meta for k in KEYS}
+    assert set(spec) == {k for k, m in by_key.items() if m["calibrated"]}
+    for key, (low, high) in spec.items():
+        assert by_key[key]["prior"] == (low, high), key
+
+
+def test_help_shows_sources_and_priors_compactly() -> None:
+    lines = {
+        line.split(" = ")[0].strip(): line for line in schema_help(compose_config([])).splitlines()
+    }
+    assert lines["behavior.threshold_mean"].endswith("(prior 0.2 to 0.4, calibrated)")
+    assert "(source: US Census 2020, Minneapolis" in lines["population.size"]
+    assert "prior 7 to 28" in lines["scenario.campaign_days"]
+    assert lines["seed"].endswith("(run setting)")
+    assert "(" not in lines["weather.name"].split("  ")[-1]  # a label: no provenance
+    assert all("\n" not in line for line in lines.values())
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"low": 0, "high": 1, "prior": (0.5, 2.0)},
+        {"low": 0, "high": 1, "prior": (0.6, 0.4)},
+        {"low": 0, "high": 1, "calibrated": True},
+        {"low": 0, "high": 1, "setting": True, "source": "a paper"},
+    ],
+)
+def test_param_refuses_inconsistent_provenance(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        param(0.5, **kwargs)
