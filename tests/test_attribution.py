@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from strikesim.studies.attribute import attribute, main, orders, shapley_exact, shapley_from_orders
+from strikesim.cli.attribute import main
+from strikesim.studies.attribute import attribute, orders, shapley_exact, shapley_from_orders
 
 
 def game(players: list[str], weights: dict[str, float], synergy: float) -> dict:

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from strikesim import results
+from strikesim.cli.compare import main
 from strikesim.run import simulate
-from strikesim.studies.compare import bootstrap_ci, load_jobs, main, paired_differences
+from strikesim.studies.compare import bootstrap_ci, load_jobs, paired_differences
 
 # coalition x seed -> marchers; observed (the default target) is 100 in every run
 MARCHERS = {("narrow", 0): 10, ("narrow", 1): 20, ("narrow", 2): 60}

@@ -36,6 +36,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "animate": ("strikesim.cli.animate", "main"),
     "calibrate": ("strikesim.cli.calibrate", "main"),
     "attribute": ("strikesim.cli.attribute", "main"),
+    "rerun": ("strikesim.cli.rerun", "main"),
 }
 
 

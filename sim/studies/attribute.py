@@ -1,4 +1,4 @@
-"""``strikesim attribute``: how many marchers did each endorsing organization bring?
+"""How many marchers did each endorsing organization bring? (the ``strikesim attribute`` study)
 
 Two answers, both computed per seed on common random numbers (every coalition of a seed runs on
 the same city, thresholds, outreach and march draws, so a difference between two coalitions is
@@ -11,29 +11,59 @@ the endorsements' effect, not noise), then summarised over seeds:
   could have formed (Shapley 1953). The shares add up exactly to marchers(all) - marchers(none).
   Exact over all 2^n sub-coalitions for small n; otherwise Monte Carlo over random orders
   (Castro, Gómez & Tejada 2009), each sub-coalition run once per seed and cached.
+
+Functions take a config and typed values and return data (:func:`attribute`, :func:`render`) or
+the files written (:func:`write_attribution`); bad input raises ConfigError. Parsing, printing and
+exit codes are the command line's.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import itertools
 import math
-import shlex
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from strikesim import results
-from strikesim.cli.arguments import WORKERS, CommandParser, Integer, entry_point, output_folder
-from strikesim.cli.messages import bad_input
 from strikesim.compose import compose_config
 from strikesim.config import ConfigError, StrikeConfig
 
 EXACT_MAX_PLAYERS = 7  # 2^7 = 128 sub-coalitions per seed; beyond, sample orders
+DEFAULT_PERMUTATIONS = 64  # sampled orders per seed when exact Shapley is too many runs
 Coalition = frozenset[str]
+
+
+def players_of(config: StrikeConfig) -> list[str]:
+    """The coalition's endorsers, once each in roster order; refused if there are none."""
+    players = list(dict.fromkeys(config.coalition.endorsers))
+    if not players:
+        raise ConfigError("coalition.endorsers is empty; allowed: at least one organization")
+    return players
+
+
+def attribution_config(overrides: list[str]) -> StrikeConfig:
+    """The composed config of ``overrides``, refused before any run if no one endorses."""
+    config = compose_config(overrides)
+    players_of(config)
+    return config
+
+
+def sampled_orders(players: list[str], permutations: int | None) -> int | None:
+    """Orders to sample per seed: None (exact) for a small coalition unless a number is given."""
+    if permutations is None and len(players) > EXACT_MAX_PLAYERS:
+        return DEFAULT_PERMUTATIONS
+    return permutations
+
+
+def method_name(config: StrikeConfig, permutations: int | None) -> str:
+    """How :func:`attribute` computes Shapley values for ``config`` (for the report's title)."""
+    sampled = sampled_orders(players_of(config), permutations)
+    return "exact Shapley" if sampled is None else f"Shapley from {sampled} sampled orders"
 
 
 def _marchers(job: tuple[StrikeConfig, Coalition, int]) -> float:
@@ -110,13 +140,10 @@ def attribute(
     """One row per seed and endorser: leave-one-out and Shapley marchers, in people.
 
     ``permutations=None`` is exact Shapley when the coalition has at most
-    ``EXACT_MAX_PLAYERS`` members, else 64 sampled orders per seed.
+    ``EXACT_MAX_PLAYERS`` members, else ``DEFAULT_PERMUTATIONS`` sampled orders per seed.
     """
-    players = list(dict.fromkeys(config.coalition.endorsers))
-    if not players:
-        raise ConfigError("coalition.endorsers is empty; allowed: at least one organization")
-    if permutations is None and len(players) > EXACT_MAX_PLAYERS:
-        permutations = 64
+    players = players_of(config)
+    permutations = sampled_orders(players, permutations)
     plans = {
         seed: None if permutations is None else orders(players, permutations, seed)
         for seed in seeds
@@ -177,6 +204,7 @@ def summarize(per_seed: pd.DataFrame) -> pd.DataFrame:
 
 
 def render(per_seed: pd.DataFrame, config: StrikeConfig, method: str, command: str) -> str:
+    """The report: per organization, Shapley and leave-one-out marchers over seeds."""
     s = summarize(per_seed)
     seeds = per_seed["seed"].nunique()
     full = per_seed.groupby("seed")["coalition_marchers"].first()
@@ -203,55 +231,12 @@ def render(per_seed: pd.DataFrame, config: StrikeConfig, method: str, command: s
     return "\n".join(lines)
 
 
-SEEDS = Integer(1, 100_000)  # each seed is 2^n runs (exact) or more: beyond this, a typo
-PERMUTATIONS = Integer(1, 100_000)
+def write_attribution(out: Path, per_seed: pd.DataFrame, report: str) -> list[Path]:
+    """Write ``attribution.csv`` (one row per seed and organization) and ``report.txt``.
 
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = CommandParser(
-        "attribute",
-        description="How many marchers did each endorsing organization bring? Leave-one-out and "
-        "Shapley attribution over the coalition, on common random numbers, with intervals over "
-        "seeds.",
-    )
-    parser.add_argument(
-        "overrides", nargs="*", help="config overrides (scenario=..., coalition=...)"
-    )
-    parser.add_argument("--seeds", type=SEEDS, default=10, help="seeds 0..N-1 (default 10)")
-    parser.add_argument(
-        "--permutations",
-        type=PERMUTATIONS,
-        help=f"sampled orders per seed (default: exact Shapley up to {EXACT_MAX_PLAYERS} "
-        "endorsers, else 64)",
-    )
-    parser.add_argument("--workers", type=WORKERS, default=1, help="parallel processes (default 1)")
-    parser.add_argument(
-        "--out", type=output_folder, help="folder for attribution.csv and report.txt"
-    )
-    return parser.parse_args(argv)
-
-
-@entry_point
-def main(argv: list[str]) -> int:
-    """Entry point of ``strikesim attribute``: options and overrides checked before any run."""
-    args = parse_args(argv)
-    try:
-        config = compose_config(args.overrides)
-        if not config.coalition.endorsers:
-            raise ConfigError("coalition.endorsers is empty; allowed: at least one organization")
-    except ConfigError as exc:
-        return bad_input(exc)
-    n = len(set(config.coalition.endorsers))
-    exact = args.permutations is None and n <= EXACT_MAX_PLAYERS
-    method = "exact Shapley" if exact else f"Shapley from {args.permutations or 64} sampled orders"
-    per_seed = attribute(
-        config, list(range(args.seeds)), permutations=args.permutations, workers=args.workers
-    )
-    text = render(per_seed, config, method, "strikesim attribute " + shlex.join(argv))
-    if args.out:
-        results.atomic_write(
-            args.out / "attribution.csv", lambda tmp: per_seed.to_csv(tmp, index=False)
-        )
-        results.write_text(args.out / "report.txt", text + "\n")
-    print(text)
-    return 0
+    Each is written atomically: a failed write leaves no half-written file.
+    """
+    csv, text = out / "attribution.csv", out / "report.txt"
+    results.atomic_write(csv, lambda tmp: per_seed.to_csv(tmp, index=False))
+    results.write_text(text, report + "\n")
+    return [csv, text]

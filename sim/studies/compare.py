@@ -1,7 +1,11 @@
-"""``strikesim compare``: what a sweep says, per factor level, in people — with paired differences.
+"""What a sweep says, per factor level, in people — with paired differences.
+
+The study behind ``strikesim compare``, whose command-line module parses, prints and returns the
+exit code: :func:`compare_sweeps` reads and checks everything and returns the data,
+:func:`write_outputs` writes the tables and plots, :func:`format_report` is the text table.
 
 Reads each finished job's ``summary.json`` (small) for the tables, and the time series of at most
-``--curves`` jobs per level for the campaign curves, so a sweep of 10,000 jobs compares in seconds
+``curves`` jobs per level for the campaign curves, so a sweep of 10,000 jobs compares in seconds
 without holding every time series. Jobs are read from their own folders, never from one shared
 database, so a sweep still running can be compared (its finished jobs).
 
@@ -9,14 +13,17 @@ Paired differences: a level is compared with the reference level job by job, pai
 share the seed and every other factor. Because every random stream derives from the seed
 (common random numbers), the pairs differ only by the factor, and the bootstrap CI of their mean
 difference is far narrower than that of a difference between independent runs.
+
+Bad input (a missing or corrupt sweep, an unknown factor or level) raises ConfigError naming the
+option or file, before anything is written.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,82 +35,57 @@ from omegaconf import OmegaConf
 from scipy import stats
 
 from strikesim import results
-from strikesim.cli.arguments import (
-    CommandParser,
-    check_output_folder,
-    entry_point,
-    key_value,
-    non_negative_finite_float,
-    non_negative_int,
-    output_folder,
-)
-from strikesim.cli.messages import bad_input
 from strikesim.config import ConfigError
 from strikesim.studies.sweep import PLAN, read_plan
 
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
+DEFAULT_CURVES = 200  # time series read per level: enough for a smooth mean, fast on any sweep
 PLAN_ALLOWED = f"the {PLAN} written by 'strikesim -m ...'"
 SUMMARY_ALLOWED = f"the {results.SUMMARY} of a finished run (seed, marchers, observed.marchers)"
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = CommandParser(
-        "compare",
-        description="Compare the jobs of one or more sweeps by factor level: marchers in people, "
-        "P(marchers >= target), paired differences with bootstrap CIs, plots.",
-    )
-    parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (results/sweeps/...)")
-    parser.add_argument("--by", nargs="+", metavar="KEY", help="factors (default: all but seed)")
-    parser.add_argument(
-        "--target",
-        type=non_negative_finite_float,
-        help="marchers to reach, in people (default: each run's observed)",
-    )
-    parser.add_argument(
-        "--reference",
-        nargs="+",
-        default=[],
-        type=key_value,
-        metavar="KEY=VALUE",
-        help="reference level per factor",
-    )
-    parser.add_argument(
-        "--out", type=output_folder, help="output folder (default: <first sweep>/comparison)"
-    )
-    parser.add_argument(
-        "--curves",
-        type=non_negative_int,
-        default=200,
-        metavar="N",
-        help="time series read per level (200; 0: no curves)",
-    )
-    return parser.parse_args(argv)
+@dataclass(frozen=True)
+class ComparisonResult:
+    """Everything a comparison computed, before anything is written.
+
+    ``jobs``: one row per finished job; ``table``: one row per level; ``differences``: each level
+    minus its factor's reference level; ``curves``: mean marchers per campaign day and level, or
+    None when no time series were read.
+    """
+
+    jobs: pd.DataFrame
+    by: list[str]
+    table: pd.DataFrame
+    differences: pd.DataFrame
+    curves: pd.DataFrame | None
 
 
-@entry_point
-def main(argv: list[str]) -> int:
-    """Entry point of ``strikesim compare``: every input is read and checked before any write."""
-    args = parse_args(argv)
-    try:
-        jobs, factors = load_jobs(args.sweeps)
-        by = choose_factors(args.by, factors, args.sweeps)
-        references = parse_references(args.reference, jobs, by)
-        table = level_table(jobs, by, args.target)
-        differences = paired_differences(jobs, by, factors, references)
-        curves = campaign_curves(jobs, by, args.curves) if args.curves > 0 else None
-        out = args.out or check_output_folder(args.sweeps[0] / "comparison")
-    except ConfigError as exc:
-        return bad_input(exc)
-    try:
-        write_outputs(out, jobs, by, table, differences, curves)
-    except OSError as exc:  # checked writable above; a full disk or a race can still fail
-        return bad_input(
-            f"--out={out}: writing failed ({exc.strerror or exc}); allowed: a folder that can "
-            "be written, on a disk with space"
-        )
-    print(format_report(jobs, table, differences, out))
-    return 0
+def compare_sweeps(
+    folders: Sequence[Path],
+    *,
+    by: list[str] | None = None,
+    target: float | None = None,
+    references: Sequence[str] = (),
+    curves: int = DEFAULT_CURVES,
+) -> ComparisonResult:
+    """Compare the finished jobs of ``folders`` by the factors ``by`` (default: all but seed).
+
+    ``target`` is the marchers to reach in people (default: each run's observed); ``references``
+    are ``KEY=VALUE`` reference levels (default: each factor's first level); ``curves`` is the
+    number of time series read per level (0: no curves). Every input is read and checked here,
+    so a caller can refuse bad input before writing anything.
+    """
+    jobs, factors = load_jobs(folders)
+    chosen = choose_factors(by, factors, folders)
+    reference_levels = parse_references(list(references), jobs, chosen)
+    return ComparisonResult(
+        jobs=jobs,
+        by=chosen,
+        table=level_table(jobs, chosen, target),
+        differences=paired_differences(jobs, chosen, factors, reference_levels),
+        curves=campaign_curves(jobs, chosen, curves) if curves > 0 else None,
+    )
 
 
 def load_jobs(folders: Sequence[Path]) -> tuple[pd.DataFrame, list[str]]:
@@ -250,6 +232,7 @@ def _as_levels(values: pd.Series) -> pd.Series:
 
 
 def choose_factors(by: list[str] | None, factors: list[str], folders: Sequence[Path]) -> list[str]:
+    """The factors to compare by: ``by`` if each is swept (refused otherwise), else all."""
     swept = ", ".join([*factors, "seed"])
     if by is None:
         if not factors:
@@ -404,29 +387,32 @@ def _daily_people(paths: list[Path], level: str) -> pd.DataFrame:
         ) from None
 
 
-def write_outputs(
-    out: Path,
-    jobs: pd.DataFrame,
-    by: list[str],
-    table: pd.DataFrame,
-    differences: pd.DataFrame,
-    curves: pd.DataFrame | None,
-) -> None:
+def write_outputs(out: Path, result: ComparisonResult) -> list[Path]:
+    """Write the tables (CSV and Parquet) and the plots into ``out``; return the files written.
+
+    Each file is written atomically, so an OSError (a full disk) leaves no half-written file.
+    """
     from strikesim.viz.compare_plots import plot_curves, plot_distribution, plot_heatmap
 
-    for name, frame in (("comparison", table), ("differences", differences)):
+    written = []
+    for name, frame in (("comparison", result.table), ("differences", result.differences)):
         results.atomic_write(out / f"{name}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
         results.write_parquet(out / f"{name}.parquet", frame)
-    plot_distribution(jobs, by, out / "distribution.png")
-    if len(by) >= 2:
-        plot_heatmap(table, by[:2], out / "heatmap.png")
-    if curves is not None:
-        plot_curves(curves, by, out / "curves.png")
+        written += [out / f"{name}.csv", out / f"{name}.parquet"]
+    plot_distribution(result.jobs, result.by, out / "distribution.png")
+    written.append(out / "distribution.png")
+    if len(result.by) >= 2:
+        plot_heatmap(result.table, result.by[:2], out / "heatmap.png")
+        written.append(out / "heatmap.png")
+    if result.curves is not None:
+        plot_curves(result.curves, result.by, out / "curves.png")
+        written.append(out / "curves.png")
+    return written
 
 
-def format_report(
-    jobs: pd.DataFrame, table: pd.DataFrame, differences: pd.DataFrame, out: Path
-) -> str:
+def format_report(result: ComparisonResult, out: Path) -> str:
+    """The comparison as text tables: per level in people, then the paired differences."""
+    jobs, table, differences = result.jobs, result.table, result.differences
     sweeps = ", ".join(jobs["sweep"].unique())
     shown = table.rename(
         columns={"q05": "5%", "q95": "95%", "p_reach_target": "P(>=target)"}

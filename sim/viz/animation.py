@@ -1,21 +1,21 @@
-"""``strikesim animate``: the cascade on the network beside the turnout curve, as a GIF (and MP4).
+"""The cascade on the network beside the turnout curve, as a GIF (and MP4): ``strikesim animate``.
 
 For slides and handouts. One frame per day: the campaign's start (day 0), each campaign day, the
 strike day. The town is the classroom demo's (``population=classroom``, at most 1,000 drawn
 people) unless overrides say otherwise; any Hydra override works as for a run.
+
+A view: :func:`animation_config` refuses a town too big to draw (ConfigError), :func:`animate`
+writes the files and returns their paths. The command line parses, prints and exits.
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
 from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 from matplotlib.figure import Figure
 
-from strikesim.cli.arguments import CommandParser, Number, entry_point, gif_file
-from strikesim.cli.messages import bad_input
 from strikesim.compose import compose_config
 from strikesim.config import ConfigError, StrikeConfig
 from strikesim.engine.model import StrikeModel
@@ -23,22 +23,7 @@ from strikesim.results import atomic_write
 from strikesim.viz.demo.drawing import NetworkPicture, draw_participation, network_legend
 from strikesim.viz.demo.scene import MAX_DRAWN, projected_city_marchers
 
-FPS = Number(0.1, 60)  # one day per 10 s to 60 per s; beyond either, no viewer keeps up
-
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = CommandParser(
-        "animate",
-        description="Animate the cascade of one scenario on the classroom town (GIF, and MP4 "
-        "if ffmpeg is installed).",
-        epilog="example: strikesim animate scenario=ice_out_2026 --out results/ice_out.gif",
-    )
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. weather=mild seed=3")
-    parser.add_argument("--out", type=gif_file, required=True, help="the GIF to write")
-    parser.add_argument(
-        "--fps", type=FPS, default=2.0, help="frames (days) per second, 0.1 to 60 (2)"
-    )
-    return parser.parse_args(argv)
+DEFAULT_FPS = 2.0  # frames (days) per second: a campaign of a few weeks plays in seconds
 
 
 def animation_config(overrides: list[str]) -> StrikeConfig:
@@ -78,7 +63,7 @@ def movie(config: StrikeConfig) -> tuple[FuncAnimation, StrikeModel]:
     return FuncAnimation(fig, frame, frames=frames, init_func=lambda: None, repeat=False), model
 
 
-def animate(config: StrikeConfig, out: Path, fps: float = 2.0) -> list[Path]:
+def animate(config: StrikeConfig, out: Path, fps: float = DEFAULT_FPS) -> list[Path]:
     """Write the GIF (and an MP4 beside it if ffmpeg is on PATH); return the files written."""
     writers = [(out, PillowWriter)]
     if shutil.which("ffmpeg"):
@@ -88,23 +73,3 @@ def animate(config: StrikeConfig, out: Path, fps: float = 2.0) -> list[Path]:
         atomic_write(path, lambda tmp: animation.save(tmp, writer=writer(fps=fps), dpi=80))  # noqa: B023
         model.release()
     return [path for path, _ in writers]
-
-
-@entry_point
-def main(argv: list[str]) -> int:
-    """Entry point of ``strikesim animate``."""
-    args = parse_args(argv)
-    try:
-        config = animation_config(args.overrides)
-    except ConfigError as exc:
-        return bad_input(exc)
-    try:
-        written = animate(config, args.out, args.fps)
-    except OSError as exc:  # checked writable before; a full disk can still fail (atomic writes)
-        return bad_input(
-            f"--out={args.out}: writing failed ({exc.strerror or exc}); allowed: a writable "
-            "folder with space"
-        )
-    for path in written:
-        print(f"wrote {path}")
-    return 0

@@ -1,35 +1,22 @@
-"""``strikesim demo``: serve the classroom page with Solara's own server, offline and local.
+"""Serve the classroom page with Solara's own server, offline and local (``strikesim demo``).
 
 Solara's front-end files come from the ``solara-assets`` package (no CDN), its telemetry and
-version check are switched off, and the server binds 127.0.0.1 unless ``--host`` says otherwise.
+version check are switched off, and the server binds 127.0.0.1 unless a host says otherwise.
+:func:`free_port` refuses an address or port that cannot be listened on (ConfigError), before
+the slow import of the server; :func:`serve` runs until stopped. The command line parses, prints
+and exits.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 
-from strikesim.cli.arguments import CommandParser, Integer, entry_point
-from strikesim.cli.messages import bad_input
+from strikesim.config import ConfigError
 
 APP = "strikesim.viz.demo.app"
+DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-PORT = Integer(0, 65535)
-
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = CommandParser(
-        "demo", description="Serve the classroom demo (a Mesa SolaraViz page) and print its URL."
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port",
-        type=PORT,
-        default=DEFAULT_PORT,
-        help=f"port (default {DEFAULT_PORT}; 0: any free)",
-    )
-    return parser.parse_args(argv)
 
 
 def offline_environment() -> None:
@@ -40,25 +27,33 @@ def offline_environment() -> None:
     os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
 
 
-@entry_point
-def main(argv: list[str]) -> int:
-    """Entry point of ``strikesim demo``."""
-    args = parse_args(argv)
+def free_port(host: str, port: int) -> int:
+    """``port`` (or, for 0, a free one) if ``host`` can listen on it; else ConfigError.
+
+    Tried with a socket of our own so that a port in use is one line, not uvicorn's traceback.
+    """
     try:
-        with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-            probe.bind((args.host, args.port))
-            port = probe.getsockname()[1]
+            probe.bind((host, port))
+            return probe.getsockname()[1]
     except OSError as exc:
-        return bad_input(
-            f"cannot listen on --host={args.host} --port={args.port} "
+        raise ConfigError(
+            f"cannot listen on --host={host} --port={port} "
             f"({exc.strerror}); allowed: a local address and a free port"
-        )
+        ) from None
+
+
+def page_url(host: str, port: int) -> str:
+    """The page's address; an IPv6 host goes in brackets."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def serve(host: str, port: int) -> None:
+    """Serve the page on ``host:port`` until stopped (Ctrl-C)."""
     offline_environment()
     import uvicorn
 
-    os.environ["SERVER_NAME"], os.environ["SERVER_PORT"] = args.host, str(port)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"strikesim demo: open http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
-    uvicorn.run("solara.server.starlette:app", host=args.host, port=port, log_level="warning")
-    return 0
+    os.environ["SERVER_NAME"], os.environ["SERVER_PORT"] = host, str(port)
+    uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
