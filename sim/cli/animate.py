@@ -20,8 +20,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """The options of ``strikesim animate``; argparse's refusals are one line (exit code 2)."""
     parser = CommandParser(
         "animate",
-        description="Animate the cascade of one scenario on the classroom town (GIF, and MP4 "
-        "if ffmpeg is installed).",
+        description="Animate the cascade of one scenario on the classroom town: a GIF, and with "
+        "--mp4 an MP4 beside it.",
         epilog="example: strikesim animate scenario=ice_out_2026 --out results/ice_out.gif",
     )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. weather=mild seed=3")
@@ -31,6 +31,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=FPS,
         default=DEFAULT_FPS,
         help=f"frames (days) per second, 0.1 to 60 ({DEFAULT_FPS:g})",
+    )
+    parser.add_argument(
+        "--mp4",
+        action="store_true",
+        help="also write an MP4 (H.264) beside the GIF, same name (imageio-ffmpeg's ffmpeg)",
     )
     return parser.parse_args(argv)
 
@@ -44,7 +49,7 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         return bad_input(exc)
     try:
-        written = animate(config, args.out, args.fps)
+        written = animate(config, args.out, args.fps, mp4=args.mp4)
     except OSError as exc:  # checked writable before; a full disk can still fail (atomic writes)
         return bad_input(
             f"--out={args.out}: writing failed ({exc.strerror or exc}); allowed: a writable "

@@ -31,6 +31,7 @@ from strikesim.viz.demo.scene import FORMS, STATES, city_factor, node_states, pa
 
 STATE_COLOURS = ("#d0d0d0", "#9ecae1", "#fd8d3c", "#d62728")  # unaware ... marching
 FORM_COLOURS = {"striking": "tab:blue", "walkouts": "tab:purple", "marching": "tab:red"}
+OBSERVED_COLOUR = "tab:green"  # the observed turnout, per capita, on the chart
 UNION_EDGE, FAITH_EDGE = "black", "#6a3d9a"
 SHAPES = (("worker", "o", 22), ("student", "^", 26), ("other resident", "D", 12))
 LAYOUT_ITERATIONS = 300
@@ -135,7 +136,7 @@ def draw_participation(model: StrikeModel, ax: Axes) -> None:
     observed = model.config.scenario.observed_marchers / city_factor(model)
     ax.axhline(
         observed,
-        color="tab:green",
+        color=OBSERVED_COLOUR,
         lw=1,
         ls=":",
         label=f"observed ~{model.config.scenario.observed_marchers:,} (per capita)",
