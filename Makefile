@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-all lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "strikesim needs Python >= 3.11; set PYTHON=python3.11 (or newer)")'
@@ -18,10 +18,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/strikesim
 
+# `make test` skips tests marked slow (whole-city runs; pyproject.toml's addopts: -m 'not slow');
+# `make test-all` runs every test, slow ones included — before a release or a model change.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+test-all: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -m 'slow or not slow'
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -188,6 +188,7 @@ def test_isolated_people_are_not_moved_by_contacts_they_do_not_have(make_config)
     assert model.committed[~isolated].sum() > organizers[~isolated].sum()  # the clique cascaded
 
 
+@pytest.mark.slow
 def test_default_city_run_lands_in_the_published_range() -> None:
     """The shipped defaults at full scale (429,954 agents) reproduce the record's order of size."""
     from strikesim.compose import compose_config
