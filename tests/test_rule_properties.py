@@ -17,10 +17,8 @@ The weather functions use ``**`` and ``exp``. On a Python float or a numpy scala
 library; on a numpy array (0-d included) numpy's own vectorized loops, which differ from it in the
 last bit (on this machine ``31.875 ** 0.16`` differs from ``np.array(31.875) ** 0.16`` by one ulp,
 in ~6% of draws). The weather is computed once per run, so a run never mixes the two; the checks
-here hold the weather functions to :data:`WEATHER_TOL` for arrays and to bit-identity across
-Python floats and numpy scalars. They take one weather per run today and do not accept arrays:
-those checks are ``xfail(strict=True)`` and will XPASS (fail) the day the functions are vectorized
-— then remove the marker.
+here hold the weather functions to :data:`WEATHER_TOL` for arrays (many weathers at once, as an
+ensemble of runs needs) and to bit-identity across Python floats and numpy scalars.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -280,14 +277,6 @@ def test_weather_factor_rises_towards_comfort_and_falls_with_rain(
     )
 
 
-ARRAY_GAP = pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, TypeError),
-    reason="the weather functions take one weather per run (Python if/max), not arrays, "
-    "although the module says every rule function does; remove this marker once they do",
-)
-
-
 # Every combination of the edges, as one array per weather variable.
 EDGE_WEATHERS = list(
     itertools.product(
@@ -299,13 +288,11 @@ EDGE_WEATHERS = list(
 )
 
 
-@ARRAY_GAP
 def test_wind_chill_is_elementwise() -> None:
     t, v, _, _ = zip(*EDGE_WEATHERS, strict=True)
     assert_elementwise(rule.wind_chill_f, [t, v], WEATHER_TOL)
 
 
-@ARRAY_GAP
 def test_weather_factor_and_march_probability_are_elementwise() -> None:
     t, v, p, refuge = (np.array(c) for c in zip(*EDGE_WEATHERS, strict=True))
     weather = WeatherConfig(temperature_f=t, wind_mph=v, precipitation_in=p, indoor_refuge=refuge)

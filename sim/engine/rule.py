@@ -34,8 +34,6 @@ thresholds, costs, organizers and whom each call reaches when, in
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from strikesim.config import BehaviorConfig, WeatherConfig
@@ -83,26 +81,43 @@ def commits(exposure: Value, weight_needed: Value) -> Value:
     return exposure >= weight_needed * (1.0 - RELATIVE_TOLERANCE)
 
 
-def wind_chill_f(temperature_f: float, wind_mph: float) -> float:
-    """US National Weather Service wind chill (2001); defined for T <= 50 °F and wind >= 3 mph."""
-    if temperature_f > 50 or wind_mph < 3:
-        return temperature_f
-    v = wind_mph**0.16
-    return 35.74 + 0.6215 * temperature_f - 35.75 * v + 0.4275 * temperature_f * v
+def wind_chill_f(temperature_f: Value, wind_mph: Value) -> Value:
+    """US National Weather Service wind chill (2001); defined for T <= 50 °F and wind >= 3 mph.
+
+    Outside that domain the air temperature itself. Arrays give one value per weather.
+    """
+    t, w = np.asarray(temperature_f, dtype=float), np.asarray(wind_mph, dtype=float)
+    v = w**0.16
+    chill = np.where((t > 50) | (w < 3), t, 35.74 + 0.6215 * t - 35.75 * v + 0.4275 * t * v)
+    return _same_shape(chill, temperature_f, wind_mph)
 
 
-def weather_factor(weather: WeatherConfig, behavior: BehaviorConfig) -> float:
-    """Multiplier in (0, 1] on the chance that a committed person marches."""
+def weather_factor(weather: WeatherConfig, behavior: BehaviorConfig) -> Value:
+    """Multiplier in (0, 1] on the chance that a committed person marches.
+
+    Any weather or behaviour field may be an array (many weathers or behaviours at once).
+    """
     feels_like = wind_chill_f(weather.temperature_f, weather.wind_mph)
-    cold = max(0.0, behavior.comfort_temperature_f - feels_like) * behavior.cold_sensitivity
-    if weather.indoor_refuge:
-        cold *= 1.0 - behavior.indoor_refuge_relief
-    heat = max(0.0, weather.temperature_f - behavior.comfort_temperature_f)
-    heat *= behavior.heat_sensitivity
-    wet = weather.precipitation_in * behavior.precip_sensitivity
-    return math.exp(-(cold + heat + wet))
+    cold = np.maximum(0.0, behavior.comfort_temperature_f - feels_like) * behavior.cold_sensitivity
+    cold = np.where(weather.indoor_refuge, cold * (1.0 - behavior.indoor_refuge_relief), cold)
+    heat = np.maximum(0.0, np.asarray(weather.temperature_f) - behavior.comfort_temperature_f)
+    heat = heat * behavior.heat_sensitivity
+    wet = np.asarray(weather.precipitation_in) * behavior.precip_sensitivity
+    return _same_shape(np.exp(-(cold + heat + wet)), *_fields(weather), *_fields(behavior))
 
 
-def march_probability(weather: WeatherConfig, behavior: BehaviorConfig) -> float:
+def march_probability(weather: WeatherConfig, behavior: BehaviorConfig) -> Value:
     """Chance that a committed person turns out to march on the strike day."""
-    return behavior.march_base * weather_factor(weather, behavior)
+    factor = weather_factor(weather, behavior)
+    return _same_shape(np.multiply(behavior.march_base, factor), factor, behavior.march_base)
+
+
+def _fields(section: object) -> list[object]:
+    return [getattr(section, name) for name in vars(section)]
+
+
+def _same_shape(result: np.ndarray, *inputs: object) -> Value:
+    """A Python float when every input was a scalar (one run's weather), else the array."""
+    if all(np.ndim(x) == 0 for x in inputs if not isinstance(x, str)):
+        return float(result)
+    return result
