@@ -7,24 +7,18 @@ calibration call; ``save_run`` writes a run folder (see :mod:`strikesim.results`
 from __future__ import annotations
 
 import logging
-import platform
 import resource
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import mesa
 import networkx as nx
-import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-import strikesim
-from strikesim import results
+from strikesim import provenance, results
 from strikesim.config import StrikeConfig
 from strikesim.engine.model import StrikeModel
 from strikesim.engine.rule import wind_chill_f
@@ -37,20 +31,9 @@ class RunResult:
     summary: dict[str, Any]
 
 
-@cache
 def git_commit() -> str | None:
-    """The source tree's commit, when strikesim runs from a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(strikesim.__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    """The source tree's commit, when strikesim runs from a git checkout (see provenance)."""
+    return provenance.git_state()["git_commit"]
 
 
 def peak_rss_mib() -> float:
@@ -97,13 +80,8 @@ def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
         "in_observed_range": observed["low"] <= totals["marchers"] <= observed["high"],
         "wall_time_s": round(time.perf_counter() - start, 3),
         "peak_rss_mib": round(peak_rss_mib(), 1),
-        "versions": {
-            "strikesim": strikesim.__version__,
-            "mesa": mesa.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
-        "git_commit": git_commit(),
+        # code, library versions and data files: where this result came from
+        **provenance.record(config),
     }
     return RunResult(config=config, timeseries=timeseries, summary=summary)
 

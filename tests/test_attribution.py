@@ -1,13 +1,34 @@
-"""Coalition attribution: Shapley axioms on known games, and on the model with common seeds."""
+"""Coalition attribution: Shapley axioms on known games, on the model with common seeds, and the
+output folder (provenance, sub-coalition runs, figure)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
+from pathlib import Path
 
+import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
+from matplotlib.container import BarContainer
+from omegaconf import OmegaConf
 
 from strikesim.cli.attribute import main
-from strikesim.studies.attribute import attribute, orders, shapley_exact, shapley_from_orders
+from strikesim.compose import compose_config
+from strikesim.run import simulate
+from strikesim.studies.attribute import (
+    attribute,
+    orders,
+    run_attribution,
+    shapley_exact,
+    shapley_from_orders,
+    summarize,
+)
+from strikesim.viz.study_plots import BLUE, ORANGE, attribution_figure
+
+THREE = "coalition.endorsers=[seiu_26,education_minnesota,faith_in_minnesota]"
 
 
 def game(players: list[str], weights: dict[str, float], synergy: float) -> dict:
@@ -57,3 +78,59 @@ def test_cli_rejects_bad_flags_and_empty_coalition(capsys) -> None:
     assert "--seeds=0; allowed: an integer from 1 to" in capsys.readouterr().err
     assert main(["coalition=none"]) == 2
     assert "coalition.endorsers is empty" in capsys.readouterr().err
+
+
+def test_attribution_folder_has_config_provenance_plot_and_subsets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "attribution"
+    argv = ["population=classroom", THREE, "--seeds", "2", "--out", str(out)]
+    assert main(argv) == 0
+    assert "written:" in capsys.readouterr().out
+    config = compose_config(["population=classroom", THREE])
+
+    saved = OmegaConf.load(out / "config.yaml")  # the base run's config
+    assert saved.population.size == 1000
+    assert list(saved.coalition.endorsers) == list(config.coalition.endorsers)
+    record = json.loads((out / "provenance.json").read_text())
+    assert record["command"] == "strikesim attribute " + " ".join(argv).replace(THREE, f"'{THREE}'")
+    assert record["seeds"] == [0, 1] and record["method"] == "exact Shapley"
+    assert record["versions"]["strikesim"] and "git_commit" in record
+    assert (out / "attribution.png").read_bytes()[:4] == b"\x89PNG"
+
+    subsets = pd.read_csv(out / "subsets.csv")
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "subsets.parquet"), subsets, check_dtype=False
+    )
+    assert len(subsets) == 2 * 2**3  # every sub-coalition of 3 endorsers, per seed
+    grand = subsets[subsets["grand_coalition"]].set_index("seed")["marchers"]
+    for seed in (0, 1):  # the whole coalition's run is the base run at that seed
+        base = simulate(dataclasses.replace(config, seed=seed)).summary["marchers"]
+        assert grand[seed] == base
+    per_seed = pd.read_csv(out / "attribution.csv")
+    for seed, rows in per_seed.groupby("seed"):
+        assert rows["coalition_marchers"].iloc[0] == grand[seed]
+        empty = subsets[(subsets["seed"] == seed) & (subsets["size"] == 0)]["marchers"]
+        assert rows["no_endorser_marchers"].iloc[0] == empty.item()
+
+
+def test_attribution_figure_bars_are_means_with_intervals_in_colour_blind_safe_colours(
+    make_config,
+) -> None:
+    result = run_attribution(make_config("population=classroom", THREE), [0, 1, 2])
+    summary = summarize(result.per_seed)
+    assert (summary["shapley_ci_low"] <= summary["shapley_mean"]).all()
+    assert (summary["shapley_mean"] <= summary["shapley_ci_high"]).all()
+    fig = attribution_figure(summary, result.per_seed, "test")
+    try:
+        ax = fig.axes[0]
+        shapley, loo = [c for c in ax.containers if isinstance(c, BarContainer)]
+        widths = [bar.get_width() for bar in shapley.patches]
+        assert widths == pytest.approx(list(summary["shapley_mean"]))
+        assert [bar.get_width() for bar in loo.patches] == pytest.approx(list(summary["loo_mean"]))
+        assert to_hex(shapley.patches[0].get_facecolor()) == BLUE.lower()  # Okabe-Ito
+        assert to_hex(loo.patches[0].get_facecolor()) == ORANGE.lower()
+        assert shapley.errorbar is not None and loo.errorbar is not None
+        assert [t.get_text() for t in ax.get_yticklabels()] == list(summary.index)
+    finally:
+        plt.close(fig)

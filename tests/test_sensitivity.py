@@ -1,16 +1,25 @@
-"""Sensitivity indices: known answers (Ishigami, a linear function), and the command end to end."""
+"""Sensitivity indices: known answers (Ishigami, a linear function), and the command end to end:
+replications over seeds, outputs in city people, the settings saved, the figures drawn."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from matplotlib.container import ErrorbarContainer
 from SALib.test_functions import Ishigami
 
 from strikesim.cli.sensitivity import main
-from strikesim.studies.sensitivity import analyze, sample
+from strikesim.compose import compose_config
+from strikesim.studies.sensitivity import OUTPUTS, Output, analyze, load_spec, output_column, sample
+from strikesim.viz.study_plots import morris_mu_sigma_figure, sobol_figure
+
+CITY = 429_954  # the reference population (conf/population/city.yaml, scenario ice_out_2026)
+CLASSROOM = 1_000  # people of population=classroom
 
 ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
 # analytic indices of the Ishigami function with a = 7, b = 0.1 (Saltelli et al. 2008, sect. 4.6)
@@ -43,30 +52,143 @@ def test_sensitivity_command_runs_jobs_writes_indices_and_resumes(
     monkeypatch.chdir(tmp_path)
     spec = tmp_path / "two.yaml"
     spec.write_text(
-        "method: morris\nsamples: 2\noverrides: [population=classroom]\nparameters:\n"
-        "  weather.temperature_f: [-20, 50]\n  network.friendship_degree: [2, 10]\n"
+        "method: morris\nsamples: 2\nreplications: 2\noverrides: [population=classroom]\n"
+        "parameters:\n  weather.temperature_f: [-20, 50]\n  network.friendship_degree: [2, 10]\n"
     )
     args = [str(spec), "--jobs", "1", "--resamples", "50"]
     assert main(args) == 0
     (folder,) = (tmp_path / "results" / "sensitivity").iterdir()
     assert folder.name.startswith("two-morris-")
     jobs = sorted(p for p in folder.iterdir() if p.name.isdigit())
-    assert len(jobs) == 2 * (2 + 1)  # trajectories * (parameters + 1)
+    assert len(jobs) == 2 * (2 + 1) * 2  # trajectories * (parameters + 1) * replications
     overrides = pd.read_csv(folder / "index.csv")["overrides"]
     degrees = overrides.str.extract(r"network.friendship_degree=(\S+)")[0]
     assert degrees.str.fullmatch(r"\d+").all()  # an integer key gets integers
-    assert overrides.str.contains("seed=0").all()  # one seed for every point
+    # every point at the same two seeds (common random numbers), point after point
+    assert list(overrides.str.extract(r"seed=(\d+)")[0].astype(int)) == [0, 1] * 6
     table = pd.read_csv(folder / "sensitivity.csv")
     assert list(table["parameter"]) == ["weather.temperature_f", "network.friendship_degree"]
+    assert (table["output"] == "marchers_city_equivalent").all()
     assert (table["mu_star"] >= 0).all() and table["mu_star"].iloc[0] > 0
-    assert (folder / "sensitivity.png").read_bytes()[:4] == b"\x89PNG"
-    assert "6 runs, 0 already finished, 6 to run" in capsys.readouterr().out
+    for png in ("sensitivity.png", "morris_mu_star_sigma.png"):
+        assert (folder / png).read_bytes()[:4] == b"\x89PNG"
+    out = capsys.readouterr().out
+    assert "12 runs, 0 already finished, 12 to run (6 points x 2 seeds)" in out
+    assert "scaled per capita to the reference population 429,954" in out
+
+    # each run scaled per capita to the city; each point the mean of its two seeds
+    runs = pd.read_csv(folder / "runs.csv")
+    assert (runs["people"] == CLASSROOM).all() and (runs["reference_population"] == CITY).all()
+    assert runs["marchers_city_equivalent"].to_numpy() == pytest.approx(
+        runs["marchers"].to_numpy() * CITY / CLASSROOM
+    )
+    points = pd.read_csv(folder / "points.csv")
+    assert list(points["seeds"]) == [2] * 6
+    assert points["marchers_city_equivalent"].to_numpy() == pytest.approx(
+        runs.groupby("point")["marchers_city_equivalent"].mean().to_numpy()
+    )
+
+    # the resolved spec and every setting of the analysis, with the versions that ran it
+    saved = yaml.safe_load((folder / "spec.yaml").read_text())
+    assert saved["spec"]["parameters"] == {
+        "weather.temperature_f": [-20, 50],
+        "network.friendship_degree": [2, 10],
+    }
+    assert saved["spec"]["replications"] == saved["replications"] == 2
+    assert (saved["method"], saved["samples"], saved["seeds"]) == ("morris", 2, [0, 1])
+    assert saved["salib_version"] and saved["versions"]["SALib"] == saved["salib_version"]
+    assert saved["analysis"]["column"] == "marchers_city_equivalent"
+    assert saved["analysis"]["bootstrap_resamples"] == 50 and "git_commit" in saved
 
     mtimes = [(j / "summary.json").stat().st_mtime_ns for j in jobs]
     assert main(args) == 0
-    assert "6 runs, 6 already finished, 0 to run" in capsys.readouterr().out
+    assert "12 runs, 12 already finished, 0 to run" in capsys.readouterr().out
     assert [(j / "summary.json").stat().st_mtime_ns for j in jobs] == mtimes
     pd.testing.assert_frame_equal(pd.read_csv(folder / "sensitivity.csv"), table)
+
+
+def test_sobol_command_writes_intervals_and_takes_replications_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(
+        "method: sobol\nsamples: 2\noverrides: [population=classroom]\nparameters:\n"
+        "  weather.temperature_f: [-20, 50]\n  behavior.union_call: [0.05, 0.3]\n"
+    )
+    assert main([str(spec), "--replications", "2", "--jobs", "1", "--resamples", "20"]) == 0
+    (folder,) = (tmp_path / "results" / "sensitivity").iterdir()
+    assert len([p for p in folder.iterdir() if p.name.isdigit()]) == 2 * (2 + 2) * 2
+    table = pd.read_csv(folder / "sensitivity.csv")
+    assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(table.columns)
+    assert (folder / "sensitivity.png").read_bytes()[:4] == b"\x89PNG"
+    assert yaml.safe_load((folder / "spec.yaml").read_text())["seeds"] == [0, 1]
+
+
+def test_sobol_figure_draws_each_interval_as_an_error_bar() -> None:
+    table = pd.DataFrame(
+        {
+            "parameter": ["a", "b", "c"],
+            "S1": [0.5, 0.2, 0.0],
+            "S1_conf": [0.1, 0.05, 0.02],
+            "ST": [0.6, 0.3, 0.1],
+            "ST_conf": [0.2, 0.1, 0.04],
+        }
+    )
+    fig = sobol_figure(table, "test")
+    try:
+        bars = [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
+        assert len(bars) == 2  # S1 and ST
+        for container, index in zip(bars, ["S1", "ST"], strict=True):
+            (segments,) = container.lines[2]  # the vertical bars, one per parameter
+            spans = [(s[0][1], s[1][1]) for s in segments.get_segments()]
+            mid, half = table[index].to_numpy(), table[f"{index}_conf"].to_numpy()
+            expected = np.column_stack([mid - half, mid + half])
+            assert np.array(spans) == pytest.approx(expected)
+    finally:
+        plt.close(fig)
+
+
+def test_morris_plane_has_mu_star_on_x_sigma_on_y_and_labels_every_point() -> None:
+    table = pd.DataFrame(
+        {
+            "parameter": ["weather.temperature_f", "behavior.union_call"],
+            "mu_star": [4000.0, 9000.0],
+            "mu_star_conf": [500.0, 800.0],
+            "mu": [-4000.0, 9000.0],
+            "sigma": [3000.0, 12000.0],
+        }
+    )
+    fig = morris_mu_sigma_figure(table, "city people", "test")
+    try:
+        ax = fig.axes[0]
+        assert "mu*" in ax.get_xlabel() and "sigma" in ax.get_ylabel()
+        (points,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        x, y = points.lines[0].get_data()
+        assert list(x) == [4000.0, 9000.0] and list(y) == [3000.0, 12000.0]
+        assert [t.get_text() for t in ax.texts] == list(table["parameter"])
+    finally:
+        plt.close(fig)
+
+
+def test_counts_are_analysed_in_city_people_and_ratios_as_they_are() -> None:
+    assert output_column(Output.marchers) == "marchers_city_equivalent"
+    assert output_column(Output.k12_walkouts) == "k12_walkouts_city_equivalent"
+    for ratio in (Output.march_probability, Output.unaffiliated_marcher_share):
+        column = output_column(ratio)
+        assert column == ratio.value and type(column) is str  # plain text: spec.yaml dumps it
+    assert all(output_column(o).startswith(o) for o in OUTPUTS)
+
+
+def test_every_preset_range_contains_the_shipped_value() -> None:
+    """A range that leaves out the shipped (calibrated) value studies another model."""
+    spec = load_spec("calls_and_cold")
+    shipped = compose_config(spec.overrides)
+    for key, (low, high) in spec.parameters.items():
+        group, name = key.split(".")
+        value = getattr(getattr(shipped, group), name)
+        assert low <= value <= high, (key, value, low, high)
+    assert shipped.behavior.faith_call == pytest.approx(0.019)  # the value this test guards
 
 
 @pytest.mark.parametrize(

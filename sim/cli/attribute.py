@@ -2,6 +2,8 @@
 
 The attribution itself is :mod:`strikesim.studies.attribute`. Options and overrides are checked
 before any run: one run per sub-coalition and seed can take hours, so a typo must not wait for it.
+With ``--out`` the folder gets the tables, the sub-coalition runs, the base config, the
+provenance and a figure (:func:`strikesim.studies.attribute.write_attribution`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from strikesim.config import ConfigError
 from strikesim.studies.attribute import (
     DEFAULT_PERMUTATIONS,
     EXACT_MAX_PLAYERS,
-    attribute,
     attribution_config,
-    method_name,
     render,
+    run_attribution,
     write_attribution,
 )
 
@@ -46,7 +47,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=WORKERS, default=1, help="parallel processes (default 1)")
     parser.add_argument(
-        "--out", type=output_folder, help="folder for attribution.csv and report.txt"
+        "--out",
+        type=output_folder,
+        help="folder for the tables, sub-coalition runs, config, provenance, figure and report",
     )
     return parser.parse_args(argv)
 
@@ -59,12 +62,13 @@ def main(argv: list[str]) -> int:
         config = attribution_config(args.overrides)
     except ConfigError as exc:
         return bad_input(exc)
-    per_seed = attribute(
+    result = run_attribution(
         config, list(range(args.seeds)), permutations=args.permutations, workers=args.workers
     )
-    method = method_name(config, args.permutations)
-    text = render(per_seed, config, method, "strikesim attribute " + shlex.join(argv))
-    if args.out:
-        write_attribution(args.out, per_seed, text)
+    command = "strikesim attribute " + shlex.join(argv)
+    text = render(result.per_seed, config, result.method, command)
     print(text)
+    if args.out:
+        written = write_attribution(args.out, result, text, command)
+        print(f"written: {args.out}/ {', '.join(p.name for p in written)}")
     return 0

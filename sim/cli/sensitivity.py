@@ -3,6 +3,9 @@
 The study itself is :mod:`strikesim.studies.sensitivity`. The spec, the options, every sample
 point's config and the output folder are checked before the folder is made, so bad input gets one
 line and exit code 2 with nothing written; a folder of the same study is resumed.
+
+The printed table says what the indices were computed on: a count is scaled per capita to the
+reference city (``marchers_city_equivalent``), averaged over the seeds of each point.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from strikesim.studies import sensitivity
 
 METHOD = Choice(sensitivity.METHODS)
 SAMPLES = spec_option(sensitivity.SAMPLES)  # the spec key's own bounds
+REPLICATIONS = spec_option(sensitivity.REPLICATIONS)
 JOBS = Integer(1, MAX_WORKERS, also=-1)  # joblib's n_jobs; -1: all cores
 RESAMPLES = Integer(1, 100_000)
 
@@ -43,6 +47,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--samples", type=SAMPLES, help="base sample size (Sobol) / trajectories (Morris)"
+    )
+    parser.add_argument(
+        "--replications",
+        type=REPLICATIONS,
+        help="seeds per sample point, the output averaged over them (overrides the preset's)",
     )
     parser.add_argument(
         "--jobs", type=JOBS, default=-1, help="parallel runs (default -1: all cores)"
@@ -64,25 +73,34 @@ def main(argv: list[str]) -> int:
     """Entry point of ``strikesim sensitivity``: everything is checked before the folder is made."""
     args = parse_args(argv)
     try:
-        spec = sensitivity.load_spec(args.spec, args.method, args.samples, args.overrides)
+        spec = sensitivity.load_spec(
+            args.spec, args.method, args.samples, args.overrides, args.replications
+        )
         command = " ".join(["strikesim", "sensitivity", *argv])
-        study = sensitivity.plan_study(spec, args.out, command)
+        study = sensitivity.plan_study(spec, args.out, command, args.resamples)
         if args.out is None:
             check_output_folder(study.folder)
         to_run = sensitivity.open_folder(study.plan)
     except ConfigError as exc:
         return bad_input(exc)
+    sensitivity.write_spec(study)  # the settings are in the folder while it runs
     total = len(study.plan.jobs)
+    seeds = "seed" if spec.replications == 1 else "seeds"
     print(
         f"strikesim: sensitivity {study.folder}: {total} runs, "
-        f"{total - len(to_run)} already finished, {len(to_run)} to run",
+        f"{total - len(to_run)} already finished, {len(to_run)} to run "
+        f"({len(study.points)} points x {spec.replications} {seeds})",
         flush=True,
     )
     if status := sensitivity.run_points(study, to_run, args.jobs):
         return status
-    table = sensitivity.indices(study, args.resamples)
-    sensitivity.write_results(study, table)
-    print(f"{spec.method} indices of {spec.output} ({sensitivity.CONFIDENCE:.0%} bootstrap CI):")
-    print(table.to_string(index=False, float_format="{:.3f}".format))
-    print(f"written: {study.folder}/sensitivity.csv, sensitivity.png")
+    runs = sensitivity.run_table(study)
+    table = sensitivity.indices(study, points=sensitivity.point_table(study, runs))
+    written = sensitivity.write_results(study, table, runs)
+    print(
+        f"{spec.method} indices ({sensitivity.CONFIDENCE:.0%} bootstrap CI) of "
+        f"{sensitivity.describe_output(study, runs)}:"
+    )
+    print(table.drop(columns="output").to_string(index=False, float_format="{:.3f}".format))
+    print(f"written: {study.folder}/ {', '.join(p.name for p in written)}")
     return 0

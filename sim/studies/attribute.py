@@ -12,9 +12,17 @@ the endorsements' effect, not noise), then summarised over seeds:
   Exact over all 2^n sub-coalitions for small n; otherwise Monte Carlo over random orders
   (Castro, Gómez & Tejada 2009), each sub-coalition run once per seed and cached.
 
-Functions take a config and typed values and return data (:func:`attribute`, :func:`render`) or
-the files written (:func:`write_attribution`); bad input raises ConfigError. Parsing, printing and
-exit codes are the command line's.
+Functions take a config and typed values and return data (:func:`run_attribution`,
+:func:`attribute`, :func:`render`) or the files written (:func:`write_attribution`); bad input
+raises ConfigError. Parsing, printing and exit codes are the command line's.
+
+The output folder holds what is needed to check or redo an attribution, not only its answer:
+the base run's config (``config.yaml``), the command, seeds, code and library versions
+(``provenance.json``), every sub-coalition run's marchers (``subsets.csv`` and ``.parquet``: the
+Shapley and leave-one-out numbers are differences of these), the per-seed and summary tables and
+a figure. Why the sub-coalition table: attribution numbers are differences of runs, and a reader
+who doubts one (a negative Shapley value, a leave-one-out larger than the total) needs the runs
+it came from.
 """
 
 from __future__ import annotations
@@ -24,17 +32,25 @@ import itertools
 import math
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
+from scipy import stats
 
-from strikesim import results
+import strikesim
+from strikesim import provenance, results
 from strikesim.compose import compose_config
 from strikesim.config import ConfigError, StrikeConfig
+from strikesim.viz.study_plots import plot_attribution
 
 EXACT_MAX_PLAYERS = 7  # 2^7 = 128 sub-coalitions per seed; beyond, sample orders
 DEFAULT_PERMUTATIONS = 64  # sampled orders per seed when exact Shapley is too many runs
+CONFIDENCE = 0.95  # of the interval of the mean over seeds (Student's t)
+NO_ENDORSER = "(none)"  # the empty coalition's name in the subsets table
 Coalition = frozenset[str]
 
 
@@ -130,14 +146,60 @@ def needed(players: list[str], sequences: list[tuple[str, ...]] | None) -> set[C
     return need
 
 
-def attribute(
+@dataclasses.dataclass
+class Attribution:
+    """An attribution and the runs it came from.
+
+    ``per_seed``: one row per seed and endorser (:func:`attribute`'s table). ``subsets``: one row
+    per sub-coalition run (seed, coalition, size, marchers, and a ``with_<organization>`` flag per
+    endorser). ``permutations`` is None for exact Shapley, else the orders sampled per seed.
+    """
+
+    config: StrikeConfig
+    seeds: list[int]
+    players: list[str]
+    permutations: int | None
+    per_seed: pd.DataFrame
+    subsets: pd.DataFrame
+
+    @property
+    def method(self) -> str:
+        exact = self.permutations is None
+        return "exact Shapley" if exact else f"Shapley from {self.permutations} sampled orders"
+
+
+def coalition_name(players: list[str], coalition: Coalition) -> str:
+    """The coalition's members in roster order joined by '+', or ``(none)``."""
+    return "+".join(p for p in players if p in coalition) or NO_ENDORSER
+
+
+def subsets_table(players: list[str], table: dict[int, dict[Coalition, float]]) -> pd.DataFrame:
+    """One row per (seed, sub-coalition) run, seeds in order, coalitions by size then name."""
+    full = frozenset(players)
+    rows = []
+    for seed, values in table.items():
+        for coalition in sorted(values, key=lambda c: (len(c), coalition_name(players, c))):
+            rows.append(
+                {
+                    "seed": seed,
+                    "coalition": coalition_name(players, coalition),
+                    "size": len(coalition),
+                    "grand_coalition": coalition == full,
+                    "marchers": values[coalition],
+                    **{f"with_{p}": p in coalition for p in players},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def run_attribution(
     config: StrikeConfig,
     seeds: list[int],
     *,
     permutations: int | None = None,
     workers: int = 1,
-) -> pd.DataFrame:
-    """One row per seed and endorser: leave-one-out and Shapley marchers, in people.
+) -> Attribution:
+    """Run every sub-coalition needed for each seed; the attribution and the runs' table.
 
     ``permutations=None`` is exact Shapley when the coalition has at most
     ``EXACT_MAX_PLAYERS`` members, else ``DEFAULT_PERMUTATIONS`` sampled orders per seed.
@@ -181,14 +243,55 @@ def attribute(
                     "no_endorser_marchers": value[frozenset()],
                 }
             )
-    return pd.DataFrame(rows)
+    return Attribution(
+        config=config,
+        seeds=list(seeds),
+        players=players,
+        permutations=permutations,
+        per_seed=pd.DataFrame(rows),
+        subsets=subsets_table(players, table),
+    )
+
+
+def attribute(
+    config: StrikeConfig,
+    seeds: list[int],
+    *,
+    permutations: int | None = None,
+    workers: int = 1,
+) -> pd.DataFrame:
+    """One row per seed and endorser: leave-one-out and Shapley marchers, in people.
+
+    The per-seed table of :func:`run_attribution` (which also keeps the sub-coalition runs).
+    """
+    return run_attribution(config, seeds, permutations=permutations, workers=workers).per_seed
+
+
+def mean_interval(values: pd.Series) -> tuple[float, float, float]:
+    """Mean and its two-sided 95% Student-t interval over seeds; NaN ends for a single seed.
+
+    Why t and not quantiles: the interval is for the expected contribution (over the model's
+    randomness), which the mean of a few seeds estimates; the 5-95% quantiles beside it in the
+    report describe the spread of single seeds instead.
+    """
+    x = values.to_numpy(float)
+    mean = float(np.mean(x)) if len(x) else float("nan")
+    if len(x) < 2:
+        return mean, float("nan"), float("nan")
+    half = stats.t.ppf((1 + CONFIDENCE) / 2, len(x) - 1) * np.std(x, ddof=1) / math.sqrt(len(x))
+    return mean, mean - half, mean + half
 
 
 def summarize(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Median and 5-95% over seeds of each organization's contribution."""
+    """Per organization over seeds: median and 5-95% (the spread of single seeds), and mean
+    with its 95% interval (:func:`mean_interval`; what the figure draws)."""
+    groups = per_seed.groupby("organization", sort=False)
 
-    def q(col: str, p: float):
-        return per_seed.groupby("organization", sort=False)[col].quantile(p)
+    def q(col: str, p: float) -> pd.Series:
+        return groups[col].quantile(p)
+
+    def ci(col: str, part: int) -> pd.Series:
+        return groups[col].apply(lambda v: mean_interval(v)[part])
 
     out = pd.DataFrame(
         {
@@ -198,6 +301,13 @@ def summarize(per_seed: pd.DataFrame) -> pd.DataFrame:
             "loo_median": q("leave_one_out", 0.5),
             "loo_q05": q("leave_one_out", 0.05),
             "loo_q95": q("leave_one_out", 0.95),
+            "shapley_mean": ci("shapley", 0),
+            "shapley_ci_low": ci("shapley", 1),
+            "shapley_ci_high": ci("shapley", 2),
+            "loo_mean": ci("leave_one_out", 0),
+            "loo_ci_low": ci("leave_one_out", 1),
+            "loo_ci_high": ci("leave_one_out", 2),
+            "seeds": groups["seed"].nunique(),
         }
     )
     return out.sort_values("shapley_median", ascending=False)
@@ -231,12 +341,72 @@ def render(per_seed: pd.DataFrame, config: StrikeConfig, method: str, command: s
     return "\n".join(lines)
 
 
-def write_attribution(out: Path, per_seed: pd.DataFrame, report: str) -> list[Path]:
-    """Write ``attribution.csv`` (one row per seed and organization) and ``report.txt``.
+def provenance_record(result: Attribution, command: str) -> dict[str, Any]:
+    """Where the attribution came from: command, seeds, method, code, versions, data files.
 
-    Each is written atomically: a failed write leaves no half-written file.
+    The base run's config is ``config.yaml`` beside it; each run of the attribution is that
+    config with ``seed`` set to one of ``seeds`` and ``coalition.endorsers`` to a sub-coalition
+    (members kept in roster order).
     """
-    csv, text = out / "attribution.csv", out / "report.txt"
-    results.atomic_write(csv, lambda tmp: per_seed.to_csv(tmp, index=False))
-    results.write_text(text, report + "\n")
-    return [csv, text]
+    return {
+        "command": command,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seeds": result.seeds,
+        "method": result.method,
+        "permutations": result.permutations,
+        "endorsers": result.players,
+        "scenario": result.config.scenario.name,
+        "coalition": result.config.coalition.name,
+        "runs": len(result.subsets),
+        "config": results.CONFIG,
+        "strikesim_version": strikesim.__version__,
+        **provenance.record(result.config),
+    }
+
+
+def plot_title(result: Attribution) -> str:
+    """The figure's title: what was attributed, over how many seeds, by which method."""
+    config = result.config
+    return (
+        f"Who brought the marchers? {config.scenario.name}, coalition {config.coalition.name}, "
+        f"{len(result.seeds)} seeds ({result.method})\n"
+        f"bar: mean over seeds; whisker: {CONFIDENCE:.0%} CI of the mean; dots: single seeds"
+    )
+
+
+def write_attribution(out: Path, result: Attribution, report: str, command: str) -> list[Path]:
+    """Write the attribution, its runs and its provenance into ``out``; the paths written.
+
+    ``attribution.csv`` (one row per seed and organization), ``summary.csv`` (per
+    organization), ``subsets.csv`` and ``subsets.parquet`` (every sub-coalition run),
+    ``config.yaml`` (the base run's config), ``provenance.json`` (:func:`provenance_record`),
+    ``attribution.png`` (:func:`strikesim.viz.study_plots.attribution_figure`) and
+    ``report.txt``. Each is written atomically: a failed write leaves no half-written file.
+    """
+    out = Path(out)
+    summary = summarize(result.per_seed)
+    paths = {
+        name: out / name
+        for name in (
+            "attribution.csv",
+            "summary.csv",
+            "subsets.csv",
+            "subsets.parquet",
+            results.CONFIG,
+            "provenance.json",
+            "attribution.png",
+            "report.txt",
+        )
+    }
+    results.atomic_write(
+        paths["attribution.csv"], lambda tmp: result.per_seed.to_csv(tmp, index=False)
+    )
+    results.atomic_write(paths["summary.csv"], lambda tmp: summary.to_csv(tmp))
+    results.atomic_write(paths["subsets.csv"], lambda tmp: result.subsets.to_csv(tmp, index=False))
+    results.write_parquet(paths["subsets.parquet"], result.subsets)
+    config_yaml = OmegaConf.to_yaml(OmegaConf.structured(result.config))
+    results.write_text(paths[results.CONFIG], config_yaml)
+    results.write_json(paths["provenance.json"], provenance_record(result, command))
+    plot_attribution(summary, result.per_seed, plot_title(result), paths["attribution.png"])
+    results.write_text(paths["report.txt"], report + "\n")
+    return list(paths.values())
