@@ -243,3 +243,19 @@ def test_a_sweep_writes_one_tidy_table_and_one_time_series_with_its_factors(
     alone = pd.read_parquet(folder / "2" / "timeseries.parquet")
     pd.testing.assert_frame_equal(one.reset_index(drop=True), alone)
     assert set(series.query("job == 2")["weather.temperature_f"]) == {30}
+
+
+def test_a_resume_with_other_code_is_refused_unless_allowed(tmp_path: Path) -> None:
+    args = ["-m", "population=classroom", "seed=0,1"]
+    assert run_cli(args, tmp_path).returncode == 0
+    folder = sweep_folder(tmp_path)
+    plan = json.loads((folder / "sweep.json").read_text())
+    plan["code"]["versions"]["numpy"] = "0.0.1"  # as if numpy had been another version
+    (folder / "sweep.json").write_text(json.dumps(plan))
+    before = (folder / "index.csv").read_bytes()
+    refused = run_cli(args, tmp_path)
+    assert refused.returncode == 2
+    assert "was started with other code" in refused.stderr and "numpy" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and (folder / "index.csv").read_bytes() == before
+    allowed = run_cli([*args, "--allow-code-change"], tmp_path)
+    assert allowed.returncode == 0, allowed.stderr

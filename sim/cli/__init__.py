@@ -27,6 +27,8 @@ from strikesim.config import ConfigError, schema_help
 # Hydra's own options that only print (no job runs, no folder is made); any other option is refused
 HYDRA_INFO_FLAGS = ("--cfg", "-c", "--info", "-i", "--hydra-help", "--resolve", "-p", "--package")
 SWEEP_FLAGS = ("-m", "--multirun")
+# strikesim's own sweep option: resume a sweep although the code changed since it started
+ALLOW_CODE_CHANGE = "--allow-code-change"
 
 # name -> (module, function); the function takes the remaining argv and returns an exit code
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -89,15 +91,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(usage())
         return 0
     flags = [a for a in args if a.startswith("-")]
-    unknown = [f for f in flags if f.split("=", 1)[0] not in (*SWEEP_FLAGS, *HYDRA_INFO_FLAGS)]
+    known = (*SWEEP_FLAGS, ALLOW_CODE_CHANGE, *HYDRA_INFO_FLAGS)
+    unknown = [f for f in flags if f.split("=", 1)[0] not in known]
     if unknown:
         return bad_input(
             f"option {unknown[0]!r} is not supported; allowed: KEY=VALUE overrides, "
-            f"{', '.join(SWEEP_FLAGS)}, {', '.join(HYDRA_INFO_FLAGS)}, --help "
-            "(the config is strikesim's own: to rerun a run, use the overrides in its folder)"
+            f"{', '.join(SWEEP_FLAGS)} [{ALLOW_CODE_CHANGE}], {', '.join(HYDRA_INFO_FLAGS)}, "
+            "--help (the config is strikesim's own: to rerun a run, 'strikesim rerun DIR')"
         )
     with sigterm_as_interrupt():
-        if any(f in SWEEP_FLAGS for f in flags) and not set(flags) - set(SWEEP_FLAGS):
+        sweep_flags = {*SWEEP_FLAGS, ALLOW_CODE_CHANGE}
+        if any(f in SWEEP_FLAGS for f in flags) and not set(flags) - sweep_flags:
             from strikesim.cli.sweep import run_sweep
 
             return run_sweep(args, hydra_app)

@@ -29,8 +29,12 @@ def words_of(args: Sequence[str]) -> list[str]:
 
 def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
     """``strikesim -m ...``: plan, open the folder, let Hydra launch the jobs, write the index."""
+    allow_code_change = "--allow-code-change" in args
+    args = [a for a in args if a != "--allow-code-change"]
     try:
         plan = sweep.plan_sweep(args)
+        if not allow_code_change:
+            sweep.check_same_code(plan.folder)
         to_run = sweep.open_sweep(plan)
     except ConfigError as exc:
         return bad_input(exc)

@@ -66,7 +66,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 import strikesim
-from strikesim import results
+from strikesim import provenance, results
 from strikesim.config import ConfigError, StrikeConfig
 from strikesim.studies import tables
 
@@ -279,8 +279,28 @@ def open_sweep(plan: SweepPlan) -> list[int]:
         record = plan.to_json()
         record["created"] = datetime.now(UTC).isoformat(timespec="seconds")
         record["strikesim"] = strikesim.__version__
+        record["code"] = provenance.code_identity()
         results.write_json(plan.folder / PLAN, record)
     return [n for n in range(len(plan.jobs)) if not results.is_finished(plan.folder / str(n))]
+
+
+def check_same_code(folder: Path) -> None:
+    """ConfigError if the sweep in ``folder`` was started with other code than runs now.
+
+    Jobs of two code versions in one folder would be compared as if they were one experiment.
+    The plan records the code (commit, tree state and diff hash, library versions) when the
+    sweep starts; plans written before that record are not checked.
+    """
+    try:
+        recorded = json.loads((Path(folder) / PLAN).read_text()).get("code", {})
+    except (OSError, ValueError, AttributeError):
+        return  # a new folder, or one _check_folder refuses with its own message
+    changes = provenance.check_same_code(recorded, provenance.code_identity())
+    if changes:
+        raise ConfigError(
+            f"hydra.sweep.dir={str(folder)!r} was started with other code ({'; '.join(changes)}); "
+            "allowed: the same code, a new folder, or --allow-code-change to resume anyway"
+        )
 
 
 def _check_folder(plan: SweepPlan) -> None:
