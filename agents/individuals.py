@@ -31,18 +31,22 @@ class Individual(mesa.Agent):
 
     @property
     def kind(self) -> str:
+        """``worker``, ``k12``, ``university`` or ``resident``, decoded from the population row."""
         return KINDS[self.model.population.kind[self.index]]
 
     @property
     def committed(self) -> bool:
+        """Committed to the strike (permanent once true); read live from the model's array."""
         return bool(self.model.committed[self.index])
 
     @property
     def marching(self) -> bool:
+        """Marching on the strike day; false on every campaign day, before the draw is made."""
         return bool(self.model.marching[self.index])
 
     @property
     def threshold(self) -> float:
+        """Share of committed contacts (by tie weight) needed, before cost, pull and momentum."""
         return float(self.model.threshold[self.index])
 
     @property
@@ -82,12 +86,14 @@ class Worker(Individual):
 
     @property
     def sector(self) -> str:
+        """Name of the employer's sector: the table row that sets job risk and union rates."""
         from strikesim import scenarios
 
         return str(scenarios.sectors()["sector"].iloc[self.model.population.sector[self.index]])
 
     @property
     def union_member(self) -> bool:
+        """In a union, whose endorsement lowers the job risk of striking and whose call pulls."""
         return bool(self.model.population.union[self.index] >= 0)
 
 
@@ -96,6 +102,7 @@ class Student(Individual):
 
     @property
     def level(self) -> str:
+        """``k12`` or ``university``: the two differ in threshold shift and in who calls them."""
         return self.kind
 
 

@@ -130,6 +130,15 @@ def param(
 
 @dataclass
 class ScenarioConfig:
+    """The strike being modelled: its day, campaign length and the published turnout to match.
+
+    Shipped values: ``conf/scenario/*.yaml``, one preset per strike (``ice_out_2026``, the seed
+    account, by default), each citing its sources in comments. A preset also picks its weather and
+    coalition presets (a historical one its population too), so ``scenario=NAME`` sets up a whole
+    case. The observed range belongs to the scenario, not to the results: calibration targets and
+    comparisons read it, and :func:`validate` refuses a high end above the reference population.
+    """
+
     name: str = param(
         "custom", safe_name=True, help="scenario identifier, used in the results folder name"
     )
@@ -187,6 +196,14 @@ class ScenarioConfig:
 
 @dataclass
 class WeatherConfig:
+    """The strike day's weather, which sets how many committed people march (not who commits).
+
+    Shipped values: ``conf/weather/*.yaml`` — ``feb13_2026`` (the seed text), ``jan23_2026``
+    (Reuters, Fox) and ``mild`` (a counterfactual near the protest optimum), picked by the scenario
+    preset. A group of its own so that one strike can be replayed under another sky
+    (``weather=mild``); how strongly each quantity matters lives in :class:`BehaviorConfig`.
+    """
+
     name: str = param("custom", help="label of this weather preset")
     temperature_f: float = param(
         30.0,
@@ -223,6 +240,15 @@ class WeatherConfig:
 
 @dataclass
 class CoalitionConfig:
+    """The organizations that endorse the strike, whose calls pull members, congregants, students.
+
+    Shipped values: ``conf/coalition/*.yaml`` — ``seed`` (the callers named in the seed account),
+    ``jan23_documented`` (American Prospect, Labor Notes), ``narrow``, ``broad`` and ``none`` (a
+    baseline), picked by the scenario preset. Endorsers are ids of the roster
+    ``scenarios/data/organizations.csv``, which holds each organization's source. A group of its
+    own because it is what organizers choose: ``experiment=weather_x_coalition`` varies it.
+    """
+
     name: str = param("custom", help="label of this endorsing coalition")
     endorsers: list[str] = param(
         [],
@@ -233,6 +259,14 @@ class CoalitionConfig:
 
 @dataclass
 class PopulationConfig:
+    """The synthetic city's people: how many, how many per agent, and the shares of each kind.
+
+    Shipped values: ``conf/population/*.yaml`` — ``city`` (Minneapolis at 1:1; Census, ACS and
+    school figures in comments), ``metro``, ``small`` and ``classroom`` (the city's shares at other
+    sizes) and the historical presets their scenarios pick. Sector shares, union rates and job
+    precarity are not here: they are rows with sources in ``scenarios/data/sectors.csv``.
+    """
+
     name: str = param("custom", help="label of this population preset")
     size: int = param(
         429_954,
@@ -312,6 +346,15 @@ TIE_WEIGHTS = "Granovetter 1978: close ties weigh more"
 
 @dataclass
 class NetworkConfig:
+    """Who influences whom: the generated multiplex city network, or a graph read from a file.
+
+    The generated network layers households, workplaces, schools, congregations and friendships,
+    each with an integer tie weight (so exposure sums exactly) and a degree. Shipped values:
+    ``conf/network/multiplex.yaml`` (weights after Granovetter 1978, degrees and sizes [est]) and
+    ``conf/network/file.yaml`` (the same, with ``source: file``; the path is given on the command
+    line).
+    """
+
     source: str = param(
         "generated",
         choices=("generated", "file"),
@@ -418,6 +461,14 @@ class NetworkConfig:
 
 @dataclass
 class BehaviorConfig:
+    """How people decide: thresholds, the pull of each call, momentum, costs, and the march rule.
+
+    The parameters of :mod:`strikesim.engine.rule` and :mod:`strikesim.engine.heterogeneity`.
+    Shipped values: ``conf/behavior/default.yaml``. None is measured for this strike, so each
+    declares its prior here; those marked ``calibrated`` (``[cal]`` in the YAML) come from the
+    recorded calibration to 13 Feb 2026 (:data:`CALIBRATION_RECORD`).
+    """
+
     threshold_mean: float = param(
         0.35,
         unit="fraction",
@@ -595,6 +646,13 @@ class BehaviorConfig:
 
 @dataclass
 class StrikeConfig:
+    """A whole run: one section per config group, plus the seed.
+
+    The root Hydra composes ``conf/config.yaml`` onto (stored as ``strikesim_schema``), so every
+    key of every preset is typed and checked here. Shipped values: ``conf/config.yaml``'s defaults
+    (:data:`SHIPPED_RUN`).
+    """
+
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     weather: WeatherConfig = field(default_factory=WeatherConfig)
     coalition: CoalitionConfig = field(default_factory=CoalitionConfig)

@@ -55,18 +55,22 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically: a reader sees the old file or the new one, never half."""
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` atomically as indented JSON, keys in the given order (for diffs and eyes)."""
     write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` atomically as Parquet, without the index (rows carry their own keys)."""
     atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def read_summary(folder: Path) -> dict[str, Any]:
+    """A run folder's ``summary.json`` as is; :func:`is_finished` tells whether it is complete."""
     return json.loads((Path(folder) / SUMMARY).read_text())
 
 

@@ -26,6 +26,12 @@ from strikesim.engine.rule import wind_chill_f
 
 @dataclass
 class RunResult:
+    """One run in memory: its config, its time series in people and its ``summary.json`` dict.
+
+    Apart from the files so that calibration and attribution, which need only the summary of many
+    runs, write nothing; :func:`save_run` writes it when a run is kept.
+    """
+
     config: StrikeConfig
     timeseries: pd.DataFrame
     summary: dict[str, Any]

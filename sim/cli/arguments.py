@@ -68,6 +68,7 @@ class CommandParser(argparse.ArgumentParser):
         self.command = command
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """argparse's, with ``type`` wrapped so that its refusal names the option and the value."""
         action = super().add_argument(*args, **kwargs)
         if action.type is not None:
             action.type = _naming(action.type, _display_name(action))
@@ -131,6 +132,7 @@ class Integer:
 
     @property
     def allowed(self) -> str:
+        """The range in words (``an integer >= 1``), for the ``allowed: ...`` of a refusal."""
         low, high = _count(self.low), _count(self.high)
         if self.low is not None and self.high is not None:
             text = f"an integer from {low} to {high}"
@@ -143,12 +145,14 @@ class Integer:
         return text if self.also is None else f"{text}, or {self.also}"
 
     def fits(self, value: int) -> bool:
+        """Inside the range (ends included), or the special value ``also``."""
         inside = (self.low is None or value >= self.low) and (
             self.high is None or value <= self.high
         )
         return inside or value == self.also
 
     def __call__(self, text: str) -> int:
+        """``text`` as an int, or ArgumentTypeError saying what is allowed."""
         try:
             value = int(text)
         except ValueError:
@@ -177,6 +181,7 @@ class Number:
 
     @property
     def allowed(self) -> str:
+        """The range in words (``a finite number > 0``), for the ``allowed: ...`` of a refusal."""
         if self.low is not None and self.high is not None:
             return f"a number from {self.low:g} to {self.high:g}"
         bounds = [f">= {self.low:g}" if self.low is not None else ""]
@@ -185,6 +190,7 @@ class Number:
         return " ".join(["a finite number", *filter(None, bounds)])
 
     def fits(self, value: float) -> bool:
+        """Finite and inside the range: checked apart, as an open end lets inf and nan through."""
         return (
             math.isfinite(value)
             and (self.low is None or value >= self.low)
@@ -193,6 +199,7 @@ class Number:
         )
 
     def __call__(self, text: str) -> float:
+        """``text`` as a float, or ArgumentTypeError saying what is allowed."""
         try:
             value = float(text)
         except ValueError:
@@ -210,9 +217,11 @@ class Choice:
 
     @property
     def allowed(self) -> str:
+        """The words, comma-separated, for the ``allowed: ...`` of a refusal."""
         return ", ".join(self.values)
 
     def __call__(self, text: str) -> str:
+        """``text`` itself if it is one of the words, else ArgumentTypeError listing them."""
         if text not in self.values:
             raise argparse.ArgumentTypeError(f"allowed: {self.allowed}")
         return text

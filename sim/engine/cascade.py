@@ -36,6 +36,8 @@ NEVER = -1  # activation step of a node that never activates
 
 @dataclass
 class CascadeResult:
+    """Who ended active, and how the cascade got there, with nodes back in the graph's order."""
+
     nodes: list[Hashable]
     active: np.ndarray  # bool per node, in ``nodes`` order
     history: list[int] = field(default_factory=list)  # active count after each step (0: seeds)
@@ -43,10 +45,12 @@ class CascadeResult:
 
     @property
     def final_count(self) -> int:
+        """Nodes active at the end, seeds included."""
         return int(self.active.sum())
 
     @property
     def final_share(self) -> float:
+        """Share of all nodes active at the end: the cascade size Watts (2002) reports."""
         return self.final_count / len(self.nodes)
 
     @property
@@ -60,6 +64,7 @@ class CascadeResult:
         return next((t for t, count in enumerate(self.history) if count >= need), None)
 
     def active_nodes(self) -> set[Hashable]:
+        """The active nodes by their graph labels, for checks that name nodes, not positions."""
         return {n for n, a in zip(self.nodes, self.active.tolist(), strict=True) if a}
 
 

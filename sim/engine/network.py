@@ -38,6 +38,7 @@ class Network:
 
     @property
     def size(self) -> int:
+        """People in the network: rows of ``adjacency``, in population order."""
         return self.adjacency.shape[0]
 
     @property
@@ -112,6 +113,11 @@ class Network:
 
 
 def set_node_attributes(graph: nx.Graph, population: Population) -> None:
+    """Label nodes with ``type``, ``immigrant``, ``sector`` and ``union`` names, not codes.
+
+    Names, so that an exported graph is readable in other tools and :func:`from_networkx` reads
+    the attributes back whatever the roster's order.
+    """
     from strikesim import scenarios
     from strikesim.engine.population import KINDS
 

@@ -55,6 +55,7 @@ class State:
 
     @property
     def everyone(self) -> np.ndarray:
+        """Every agent selected: the mask of the population and agent counts."""
         return np.ones(len(self.kind), bool)
 
 

@@ -38,6 +38,7 @@ class Population:
 
     @property
     def size(self) -> int:
+        """Agents (rows), not people: people are ``size * scale`` (see :meth:`count`)."""
         return len(self.kind)
 
     def count(self, mask: np.ndarray) -> int:

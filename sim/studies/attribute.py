@@ -164,6 +164,7 @@ class Attribution:
 
     @property
     def method(self) -> str:
+        """How the Shapley values were computed, in words for the figure title and the record."""
         exact = self.permutations is None
         return "exact Shapley" if exact else f"Shapley from {self.permutations} sampled orders"
 

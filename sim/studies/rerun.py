@@ -60,6 +60,7 @@ class RerunOutcome:
 
     @property
     def identical(self) -> bool:
+        """Reproduced bit for bit: no outcome differs (:data:`NOT_COMPARED` keys are no outcome)."""
         return not self.differences
 
 

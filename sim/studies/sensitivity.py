@@ -294,10 +294,12 @@ class SensitivityStudy:
 
     @property
     def folder(self) -> Path:
+        """The sweep's folder; the default one is named by the jobs, so running again resumes it."""
         return self.plan.folder
 
     @property
     def seeds(self) -> list[int]:
+        """The seeds every point runs at, the same for all points (see :func:`seeds`)."""
         return seeds(self.spec)
 
 

@@ -101,6 +101,11 @@ class SweepPlan:
     command: str
 
     def to_json(self) -> dict[str, Any]:
+        """The plan as ``sweep.json`` records it: command, factors, shared overrides, every job.
+
+        Written once, when the sweep starts: a resume checks its own jobs against it (another
+        sweep is refused the folder), and ``strikesim compare`` reads the factors from it.
+        """
         return {
             "command": self.command,
             "factors": self.factors,
@@ -116,6 +121,7 @@ def is_multirun(args: Sequence[str]) -> bool:
 
 
 def key_of(override: str) -> str:
+    """The key an override sets, as written: ``weather.wind_mph=8`` -> ``weather.wind_mph``."""
     return override.split("=", 1)[0]
 
 
@@ -348,6 +354,7 @@ def _lock(folder: Path) -> None:
 
 
 def unlock(folder: Path) -> None:
+    """Release this process's lock on the sweep in ``folder``, if it holds one."""
     fd = _held_locks.pop(folder, None)
     if fd is not None:
         os.close(fd)  # closing releases the flock; the file stays (removing it would race)
@@ -568,6 +575,10 @@ def _write_status_if_possible(folder: Path, record: dict[str, Any]) -> None:
 
 
 def write_status(folder: Path, record: dict[str, Any]) -> None:
+    """Record one job's status in ``.status/<job>.json``, from which ``index.csv`` is rebuilt.
+
+    One file per job, written atomically, so that parallel jobs never write the same file.
+    """
     results.write_json(folder / STATUS / f"{record['job']}.json", record)
 
 
@@ -606,6 +617,7 @@ def request_stop(folder: Path) -> bool:
 
 
 def stop_requested(folder: Path) -> bool:
+    """Was a stop asked for the open session? Checked before each job, so running jobs finish."""
     session = _session(folder).get("id")
     return bool(session) and (folder / STAGING / str(session) / STOP).exists()
 

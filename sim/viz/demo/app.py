@@ -124,6 +124,7 @@ def Controls(model: solara.Reactive[PageModel], settings: solara.Reactive[Settin
 
 @solara.component
 def NetworkView(model: PageModel) -> None:
+    """The town's network, drawn once per model and only recoloured on each step."""
     update_counter.get()  # redraw after Mesa's Step and Play (as Mesa's own components do)
     figure, picture = solara.use_memo(lambda: network_figure(model), [model])
     picture.update(model)
@@ -161,6 +162,7 @@ def TurnoutView(model: PageModel) -> None:
 
 @solara.component
 def ClassroomPage(model: solara.Reactive[PageModel], settings: solara.Reactive[Settings]) -> None:
+    """Mesa's SolaraViz with the two views; our controls, which act at once, in its sidebar."""
     with solara.Div(), solara.Div(), solara.Div(), solara.Sidebar():  # after Mesa's cards
         Controls(model, settings)
     SolaraViz(

@@ -101,6 +101,7 @@ class NetworkPicture:
         self.update(model)
 
     def update(self, model: StrikeModel) -> None:
+        """Recolour the dots by each person's state today; edges and layout stay as drawn."""
         colours = np.array(STATE_COLOURS)[node_states(model)]
         for idx, dots in self.groups:
             dots.set_facecolor(colours[idx])
@@ -154,6 +155,11 @@ def draw_participation(model: StrikeModel, ax: Axes) -> None:
 
 
 def network_figure(model: StrikeModel) -> tuple[Figure, NetworkPicture]:
+    """The network with its legend, and the picture to recolour on later days.
+
+    A bare :class:`~matplotlib.figure.Figure`, not pyplot's: pyplot keeps every figure in global
+    state until closed, which leaks and is not thread-safe on a page serving many sessions.
+    """
     fig = Figure(figsize=(6.4, 7.0), dpi=80, layout="constrained")
     ax = fig.add_subplot()
     picture = NetworkPicture(model, ax)
@@ -162,6 +168,7 @@ def network_figure(model: StrikeModel) -> tuple[Figure, NetworkPicture]:
 
 
 def participation_figure(model: StrikeModel) -> Figure:
+    """The participation chart (:func:`draw_participation`) in a figure of its own, off pyplot."""
     fig = Figure(figsize=(6.4, 4.2), dpi=80, layout="constrained")
     draw_participation(model, fig.add_subplot())
     return fig

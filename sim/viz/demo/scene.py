@@ -59,6 +59,7 @@ class Settings:
 
     @classmethod
     def from_preset(cls, name: str, seed: int = 0) -> Settings:
+        """The sliders as the preset sets them: choosing a preset moves every slider."""
         cfg = preset_config(name)
         return cls(
             preset=name,
@@ -107,6 +108,7 @@ class ClassroomModel(StrikeModel):
         super().__init__(self.settings.config())
 
     def step(self) -> None:
+        """One day; after the strike day nothing (the base model would redo the strike day)."""
         if self.running:  # the Step button may be pressed after the strike day
             super().step()
 
