@@ -53,6 +53,7 @@ def hydra_app(cfg: DictConfig) -> float | None:
 
 
 def usage() -> str:
+    """``strikesim --help``: commands, examples, config groups and every key with its default."""
     groups = "\n".join(f"  {g}: {', '.join(opts)}" for g, opts in config_groups().items())
     subs = "\n".join(f"  strikesim {name} --help" for name in SUBCOMMANDS) or "  (none yet)"
     return f"""usage: strikesim [KEY=VALUE ...]            run one scenario (Hydra overrides)
