@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test test-all lint format bench clean
+.PHONY: run test test-all test-launchers lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "strikesim needs Python >= 3.11; set PYTHON=python3.11 (or newer)")'
@@ -29,6 +29,11 @@ test-all: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -m 'slow or not slow'
+
+# Ray on a local cluster and the SLURM job script: needs the ray and slurm extras (~1 GB, 1-3 min)
+test-launchers: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[ray,slurm]'
+	$(BIN)/pytest -m launchers
 
 format: $(STAMP)
 	$(BIN)/ruff format .
