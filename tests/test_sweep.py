@@ -243,6 +243,18 @@ def test_a_sweep_writes_one_tidy_table_and_one_time_series_with_its_factors(
     alone = pd.read_parquet(folder / "2" / "timeseries.parquet")
     pd.testing.assert_frame_equal(one.reset_index(drop=True), alone)
     assert set(series.query("job == 2")["weather.temperature_f"]) == {30}
+    duckdb = pytest.importorskip("duckdb")  # the README's one line, as a researcher types it
+    means = duckdb.sql(
+        f"""SELECT "weather.temperature_f" AS t, avg(marchers) AS m
+        FROM '{folder / "results.parquet"}' GROUP BY t ORDER BY t"""
+    ).fetchall()
+    assert means == [
+        tuple(r)
+        for r in table.groupby("weather.temperature_f")["marchers"]
+        .mean()
+        .reset_index()
+        .itertuples(index=False)
+    ]
 
 
 def test_a_resume_with_other_code_is_refused_unless_allowed(tmp_path: Path) -> None:
