@@ -11,7 +11,17 @@ import pytest
 from strikesim import results
 from strikesim.cli.compare import main
 from strikesim.run import simulate
-from strikesim.studies.compare import bootstrap_ci, load_jobs, paired_differences
+from strikesim.studies import tables
+from strikesim.studies.compare import (
+    bootstrap_ci,
+    load_jobs,
+    paired_differences,
+    t_ci,
+    wilson_interval,
+)
+
+Z = 1.959963984540054  # the normal quantile of a 95% interval
+T2 = 4.302652729911275  # Student's t quantile (0.975) with 2 degrees of freedom
 
 # coalition x seed -> marchers; observed (the default target) is 100 in every run
 MARCHERS = {("narrow", 0): 10, ("narrow", 1): 20, ("narrow", 2): 60}
@@ -101,6 +111,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
         "is not a sweep folder": [str(tmp_path / "plain")],
         "'weather.temperature_f' is not a factor": [str(sweep), "--by", "weather.temperature_f"],
         "is not a level": [str(sweep), "--reference", "coalition=wide"],
+        "--outcome 'walkers' is not a numeric outcome": [str(sweep), "--outcome", "walkers"],
+        "--ci: invalid choice: 'bayes'": [str(sweep), "--ci", "bayes"],
     }
     for message, args in cases.items():
         assert main(args) == 2
@@ -155,3 +167,210 @@ def test_several_sweeps_combine_and_a_factor_fixed_in_one_takes_its_configured_v
     diff = paired_differences(combined, factors, factors, {"coalition": "narrow"})
     by_level = diff.set_index("level")
     assert by_level.loc["seed", "mean_difference"] == pytest.approx((40 + 31 - 8) / 3)
+
+
+# --- reviewer-grade statistics -------------------------------------------------------------------
+def make_grid_sweep(
+    folder: Path,
+    outcomes: dict[tuple, dict[str, float]],
+    factors: list[str],
+    *,
+    observed: tuple[int, int, int] = (100, 50, 150),
+    with_table: bool = False,
+) -> Path:
+    """A finished sweep over ``factors`` x seed: ``outcomes[(*levels, seed)]`` is a job's summary
+    numbers. ``with_table`` also writes ``results.parquet`` as a closing sweep session does."""
+    levels = {
+        k: list(dict.fromkeys(str(key[i]) for key in outcomes)) for i, k in enumerate(factors)
+    }
+    seeds = list(dict.fromkeys(str(key[-1]) for key in outcomes))
+    jobs = [
+        {
+            "job": n,
+            "overrides": [
+                *(f"{k}={v}" for k, v in zip(factors, key, strict=False)),
+                f"seed={key[-1]}",
+            ],
+        }
+        for n, key in enumerate(outcomes)
+    ]
+    plan = {"command": "test", "factors": levels | {"seed": seeds}, "fixed": [], "jobs": jobs}
+    results.write_json(folder / "sweep.json", plan)
+    marchers, low, high = observed
+    for n, (key, numbers) in enumerate(outcomes.items()):
+        summary = {"seed": key[-1], **numbers}
+        summary["observed"] = {"marchers": marchers, "low": low, "high": high}
+        results.write_text(folder / str(n) / "config.yaml", "{}\n")
+        days = pd.DataFrame(
+            {
+                "day": [0, 1, 2],
+                "phase": "campaign",
+                "agent_type": "worker",
+                "form": "projected_marching",
+                "people": [0.0, numbers["marchers"] / 2, float(numbers["marchers"])],
+            }
+        )
+        results.write_parquet(folder / str(n) / "timeseries.parquet", days)
+        results.write_json(folder / str(n) / "summary.json", summary)
+    if with_table:
+        index = [
+            {"job": j["job"], "status": "done", "overrides": " ".join(j["overrides"])} for j in jobs
+        ]
+        tables.write_tables(folder, index, factors)
+    return folder
+
+
+def test_cell_ci_sd_and_wilson_interval_match_a_hand_computation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sweep = make_sweep(tmp_path / "s", MARCHERS)
+    assert main([str(sweep), "--target", "35", "--ci", "t", "--curves", "0"]) == 0
+    printed = capsys.readouterr().out
+    out = sweep / "comparison"
+    narrow = pd.read_parquet(out / "comparison.parquet").set_index("coalition").loc["narrow"]
+    # (10, 20, 60): mean 30, sd sqrt((400 + 100 + 900) / 2), t interval mean ± t2 sd / sqrt(3)
+    sd = (1400 / 2) ** 0.5
+    assert narrow["sd"] == pytest.approx(sd)
+    assert narrow["ci_low"] == pytest.approx(30 - T2 * sd / 3**0.5)
+    assert narrow["ci_high"] == pytest.approx(30 + T2 * sd / 3**0.5)
+    assert narrow["ci_method"] == "t" and narrow["outcome"] == "marchers"
+    # one run of three reaches 35: Wilson's centre and half-width, by hand
+    p, n = 1 / 3, 3
+    centre = (p + Z**2 / (2 * n)) / (1 + Z**2 / n)
+    half = Z * (p * (1 - p) / n + Z**2 / (4 * n**2)) ** 0.5 / (1 + Z**2 / n)
+    assert narrow["reached"] == 1
+    assert narrow["p_low"] == pytest.approx(centre - half)
+    assert narrow["p_high"] == pytest.approx(centre + half)
+    assert narrow["q25"] == pytest.approx(15) and narrow["q75"] == pytest.approx(40)
+    # the citable table is written, and is what was printed (less the list of files)
+    text = (out / "comparison.txt").read_text()
+    assert text.strip() in printed
+    assert "Student's t" in text and "Wilson" in text and "Coalition" in text
+    assert "marchers" not in text.splitlines()[4]  # headers are words, not keys
+    header, rule = text.splitlines()[4:6]
+    assert header.startswith("Coalition") and set(rule) <= {"-", " "}
+
+
+def test_confidence_intervals_contain_the_mean_and_wilson_stays_in_zero_one() -> None:
+    rng = np.random.default_rng(1)
+    for n in (2, 3, 5, 20):
+        values = rng.normal(1000, 300, n)
+        for low, high in (t_ci(values), bootstrap_ci(values)):
+            assert low <= values.mean() <= high
+    assert wilson_interval(0, 5)[0] == 0 and wilson_interval(5, 5)[1] == 1
+    for k in range(6):
+        low, high = wilson_interval(k, 5)
+        assert 0 <= low < k / 5 < high <= 1 or k in (0, 5)
+        assert high - low > 0  # never a point, unlike the normal interval at 0 or n
+    assert all(np.isnan(wilson_interval(0, 0)))
+    assert all(np.isnan(t_ci(np.array([3.0]))))
+
+
+# temperature x coalition x seed -> marchers, chosen so that the coalition's effect depends on
+# the temperature (an interaction): broad - narrow is 100, 200, 300 at -20 and 0, 10, 20 at 30
+GRID = {
+    (-20, "narrow", 0): 1_000, (-20, "narrow", 1): 2_000, (-20, "narrow", 2): 3_000,
+    (-20, "broad", 0): 1_100, (-20, "broad", 1): 2_200, (-20, "broad", 2): 3_300,
+    (30, "narrow", 0): 5_000, (30, "narrow", 1): 6_000, (30, "narrow", 2): 7_000,
+    (30, "broad", 0): 5_000, (30, "broad", 1): 6_010, (30, "broad", 2): 7_020,
+}  # fmt: skip
+GRID_FACTORS = ["weather.temperature_f", "coalition"]
+
+
+def grid_outcomes(grid: dict[tuple, int] = GRID) -> dict[tuple, dict[str, float]]:
+    """Summary numbers per job: marchers, and strikers as 10 x marchers + the seed."""
+    return {
+        key: {"marchers": m, "striking_workers": 10 * m + key[-1], "people": 1_000_000}
+        for key, m in grid.items()
+    }
+
+
+def test_interaction_table_equals_hand_paired_differences(tmp_path: Path) -> None:
+    sweep = make_grid_sweep(tmp_path / "g", grid_outcomes(), GRID_FACTORS)
+    assert main([str(sweep), "--curves", "0"]) == 0
+    out = sweep / "comparison"
+    table = pd.read_csv(out / "interactions.csv")
+    rows = table.set_index(["factor", "at"])
+    cold = rows.loc[("coalition", "weather.temperature_f=-20")]
+    warm = rows.loc[("coalition", "weather.temperature_f=30")]
+    assert (cold["level"], cold["reference"], cold["pairs"]) == ("broad", "narrow", 3)
+    assert cold["mean_difference"] == pytest.approx((100 + 200 + 300) / 3)
+    assert warm["mean_difference"] == pytest.approx((0 + 10 + 20) / 3)
+    assert cold["weather.temperature_f"] == -20 and pd.isna(cold["coalition"])
+    assert cold["sd_difference"] == pytest.approx(100)
+    for row in (cold, warm):
+        assert row["ci_low"] <= row["mean_difference"] <= row["ci_high"]
+    narrow = rows.loc[("weather.temperature_f", "coalition=narrow")]
+    broad = rows.loc[("weather.temperature_f", "coalition=broad")]
+    assert narrow["mean_difference"] == pytest.approx(4_000)
+    assert broad["mean_difference"] == pytest.approx((3_900 + 3_810 + 3_720) / 3)
+    # the marginal difference pools both temperatures: pairs by seed and temperature
+    diff = pd.read_csv(out / "differences.csv").set_index("factor").loc["coalition"]
+    assert diff["pairs"] == 6 and diff["mean_difference"] == pytest.approx(630 / 6)
+    text = (out / "comparison.txt").read_text()
+    assert "Temperature (°F) = -20" in text and "+200" in text
+    assert "6,010" in text and "[+3,720, +3,900]" in text  # thousands separators
+
+
+def test_a_sweep_of_seeds_only_gives_the_replication_spread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    values = [12_000, 15_000, 11_000, 18_000, 14_000]
+    sweep = make_grid_sweep(
+        tmp_path / "r", {(s,): {"marchers": v} for s, v in enumerate(values)}, []
+    )
+    assert main([str(sweep)]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(sweep / "comparison" / "comparison.csv")
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert row["runs"] == 5 and row["mean"] == pytest.approx(14_000)
+    assert row["sd"] == pytest.approx(np.std(values, ddof=1))
+    assert row["median"] == 14_000 and row["q25"] == 12_000 and row["q75"] == 15_000
+    assert row["ci_low"] <= 14_000 <= row["ci_high"]
+    assert row["reached"] == 5  # the published figure here is 100
+    assert "spread of 5 replications" in printed and "14,000" in printed
+    assert pd.read_csv(sweep / "comparison" / "differences.csv").empty
+    assert (sweep / "comparison" / "distribution.svg").is_file()
+
+
+def test_outcome_strikers_is_compared_and_an_unknown_outcome_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sweep = make_grid_sweep(tmp_path / "g", grid_outcomes(), GRID_FACTORS)
+    for name in ("strikers", "striking_workers"):
+        out = tmp_path / name
+        assert main([str(sweep), "--outcome", name, "--out", str(out), "--curves", "0"]) == 0
+        table = pd.read_csv(out / "comparison.csv")
+        cell = table.query("coalition == 'narrow' and `weather.temperature_f` == -20").iloc[0]
+        assert cell["mean"] == pytest.approx((10_000 + 20_001 + 30_002) / 3)
+        assert cell["outcome"] == "striking_workers" and np.isnan(cell["p_reach_target"])
+        assert "Strikers from work, in people" in capsys.readouterr().out
+    assert main([str(sweep), "--outcome", "nosuch"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "--outcome 'nosuch'" in err and "allowed: marchers, striking_workers, people" in err
+    assert not (sweep / "comparison").exists()
+
+
+def test_results_parquet_is_read_and_jobs_it_misses_come_from_their_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sweep = make_grid_sweep(tmp_path / "g", grid_outcomes(), GRID_FACTORS, with_table=True)
+    table = pd.read_parquet(sweep / tables.RESULTS)
+    # a column only the table has proves it is read; job 11 left "pending" as if still running
+    table["committed"] = table["marchers"] * 2
+    table.loc[table["job"] == 11, ["status", "committed"]] = ["pending", np.nan]
+    results.write_parquet(sweep / tables.RESULTS, table)
+    jobs, _ = load_jobs([sweep])
+    assert len(jobs) == 12 and jobs.loc[jobs["job"] == 0, "committed"].item() == 2_000
+    assert jobs.loc[jobs["job"] == 11, "marchers"].item() == 7_020  # from its summary.json
+    assert set(jobs["observed_high"]) == {150}  # the published range: one summary per cell
+    # job 11 has none: not an outcome of every job, refused rather than compared on 11 of 12
+    assert main([str(sweep), "--outcome", "committed", "--out", str(tmp_path / "x")]) == 2
+    assert "--outcome 'committed'" in capsys.readouterr().err
+    table.loc[table["job"] == 11, ["status", "committed"]] = ["done", 14_040]
+    results.write_parquet(sweep / tables.RESULTS, table)
+    assert main([str(sweep), "--outcome", "committed", "--curves", "0"]) == 0
+    cells = pd.read_csv(sweep / "comparison" / "comparison.csv")
+    assert cells["mean"].iloc[0] == pytest.approx(4_000)

@@ -39,6 +39,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("strikesim.cli.calibrate", "main"),
     "attribute": ("strikesim.cli.attribute", "main"),
     "rerun": ("strikesim.cli.rerun", "main"),
+    "report": ("strikesim.cli.report", "main"),
 }
 
 

@@ -21,22 +21,49 @@ from strikesim.cli.arguments import (
 )
 from strikesim.cli.messages import bad_input
 from strikesim.config import ConfigError
-from strikesim.studies.compare import DEFAULT_CURVES, compare_sweeps, format_report, write_outputs
+from strikesim.studies.compare import (
+    CI_METHODS,
+    DEFAULT_CURVES,
+    DEFAULT_OUTCOME,
+    OUTCOME_ALIASES,
+    compare_sweeps,
+    format_report,
+    write_outputs,
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The options of ``strikesim compare``; argparse's refusals are one line (exit code 2)."""
     parser = CommandParser(
         "compare",
-        description="Compare the jobs of one or more sweeps by factor level: marchers in people, "
-        "P(marchers >= target), paired differences with bootstrap CIs, plots.",
+        description="Compare the jobs of one or more sweeps by factor level: an outcome's mean "
+        "with its 95% CI, spread and quantiles, P(outcome >= target) with a Wilson interval, "
+        "differences paired by seed overall and at each level of the other factors, a text "
+        "table to cite (comparison.txt) and figures (PNG and SVG). A sweep varying only the "
+        "seed gives the spread of its replications.",
     )
     parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (results/sweeps/...)")
     parser.add_argument("--by", nargs="+", metavar="KEY", help="factors (default: all but seed)")
+    aliases = ", ".join(f"{a} = {k}" for a, k in OUTCOME_ALIASES.items())
+    parser.add_argument(
+        "--outcome",
+        default=DEFAULT_OUTCOME,
+        metavar="KEY",
+        help=f"numeric outcome to compare, a column of results.parquet / summary.json "
+        f"(default: {DEFAULT_OUTCOME}; {aliases})",
+    )
     parser.add_argument(
         "--target",
         type=non_negative_finite_float,
-        help="marchers to reach, in people (default: each run's observed)",
+        help="value of the outcome to reach, in its unit (default for marchers: each run's "
+        "published figure, scaled per capita; other outcomes: none)",
+    )
+    parser.add_argument(
+        "--ci",
+        choices=CI_METHODS,
+        default="bootstrap",
+        help="95%% CI of means and differences: seeded percentile bootstrap over replications "
+        "(default) or Student's t (better with fewer than ~10 replications)",
     )
     parser.add_argument(
         "--reference",
@@ -70,6 +97,8 @@ def main(argv: list[str]) -> int:
             target=args.target,
             references=args.reference,
             curves=args.curves,
+            outcome=args.outcome,
+            ci=args.ci,
         )
         out = args.out or check_output_folder(args.sweeps[0] / "comparison")
     except ConfigError as exc:
