@@ -1,0 +1,1 @@
+"""Hydra configuration presets (strikesim.conf): the composed config and its groups."""

@@ -326,6 +326,7 @@ class OrganizationCalls:
     reach_day: dict[str, np.ndarray]  # channel -> int32 first day reached
 
     def channels(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(pull, first day reached) per channel, in the fixed order the pull is summed in."""
         return [(self.strength[c], self.reach_day[c]) for c in CHANNELS]
 
     def pull(self, day: int) -> np.ndarray:
@@ -501,6 +502,7 @@ class StrikeModel(mesa.Model):
     # --- dynamics -----------------------------------------------------------------------------
     @property
     def strike_day(self) -> int:
+        """The day after the campaign's last: when people strike, walk out and march."""
         return self.config.scenario.campaign_days + 1
 
     @property

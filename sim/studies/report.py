@@ -90,6 +90,8 @@ FIGURE_CAPTIONS = {
 # --- the document ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Heading:
+    """A section title; ``level`` 2 is a section, 3 a subsection."""
+
     text: str
     level: int = 2
 
@@ -110,6 +112,8 @@ class Code:
 
 @dataclass(frozen=True)
 class Bullets:
+    """A bulleted list of text items (same inline-code convention as :class:`Paragraph`)."""
+
     items: tuple[str, ...]
 
 
@@ -355,6 +359,7 @@ def outcome_text(key: str) -> tuple[str, str]:
 
 
 def outputs_table(compared: str) -> Table:
+    """Every output the model declares (label, unit, scaling), the compared one marked."""
     rows = outputs.describe()
     header = tuple(rows[0])
     return Table(
@@ -490,6 +495,7 @@ def statistics_paragraph(result: ComparisonResult) -> Paragraph:
 
 
 def methods(record: SweepRecord) -> list[Block]:
+    """The methods section: schedule, rule, outputs, parameters and design, from code and config."""
     result = record.comparison
     label, _ = outcome_text(result.outcome)
     blocks: list[Block] = [Heading("Methods")]
@@ -584,6 +590,7 @@ def differences_table(frame: pd.DataFrame, places: int, interactions: bool) -> T
 
 
 def figure_caption(path: Path, result: ComparisonResult) -> str:
+    """A figure's caption, naming the compared outcome and how its intervals were computed."""
     label, _ = outcome_text(result.outcome)
     template = FIGURE_CAPTIONS.get(path.stem)
     if template is None:

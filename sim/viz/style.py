@@ -238,6 +238,7 @@ class Thousands(ticker.Formatter):
         self.places = 0
 
     def set_locs(self, locs: Sequence[float]) -> None:
+        """Decimals enough to tell the ticks apart, and no more (matplotlib calls this first)."""
         super().set_locs(locs)
         steps = np.diff(np.sort(np.asarray(locs, float)))
         steps = steps[steps > 0]
@@ -245,6 +246,7 @@ class Thousands(ticker.Formatter):
         self.places = max(0, -math.floor(math.log10(step))) if step < 1 else 0
 
     def __call__(self, x: float, pos: int | None = None) -> str:
+        """A tick label with thousands separators and a true minus sign."""
         text = f"{x:,.{self.places}f}"
         return "0" if float(x) == 0 else text.replace("-", "\N{MINUS SIGN}")
 
