@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+from strikesim import results
+from strikesim.config import ConfigError
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -59,3 +63,29 @@ def interrupted(exc: KeyboardInterrupt, what: str) -> int:
     name = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C"
     print(f"strikesim: stopped by {name}; {what}", file=sys.stderr)
     return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+
+
+def guarded(
+    work: Callable[[], int], saved: Callable[[], Path | None] = lambda: None, what: str = "run"
+) -> int:
+    """Run a command's work; its three expected endings become one line and an exit code each.
+
+    Bad input found only while working (:class:`ConfigError`) exits 2; a full disk exits 1 with
+    nothing unfinished published; Ctrl-C or SIGTERM exits 130 or 143, saying whether ``saved()``
+    — the folder the work publishes, once known — holds a finished result. Anything else is a
+    bug and keeps its traceback.
+    """
+    try:
+        return work()
+    except ConfigError as exc:
+        return bad_input(exc)
+    except OSError as exc:
+        if results.is_out_of_space(exc):
+            return out_of_space(exc)
+        raise
+    except KeyboardInterrupt as exc:
+        folder = saved()
+        done = folder is not None and results.is_finished(folder)
+        return interrupted(
+            exc, f"the {what} is saved in {folder}" if done else "nothing was written"
+        )

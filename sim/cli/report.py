@@ -16,7 +16,7 @@ from pathlib import Path
 
 from strikesim import results
 from strikesim.cli.arguments import CommandParser, check_output_folder, entry_point, output_folder
-from strikesim.cli.messages import bad_input, interrupted, out_of_space, sigterm_as_interrupt
+from strikesim.cli.messages import bad_input, guarded, sigterm_as_interrupt
 from strikesim.config import ConfigError
 from strikesim.studies.compare import read_sweep_plan
 from strikesim.studies.report import (
@@ -80,17 +80,14 @@ def main(argv: list[str]) -> int:
         record = read_sweep(args.sweep)
     except ConfigError as exc:
         return bad_input(exc)
+
+    def work() -> int:  # a ConfigError here: the folder was taken meanwhile, and is left as is
+        results.publish_folder(target, key, lambda staging: write_report(staging, record))
+        return 0
+
     with sigterm_as_interrupt():
-        try:
-            results.publish_folder(target, key, lambda staging: write_report(staging, record))
-        except ConfigError as exc:  # the folder was taken meanwhile: it is left as it is
-            return bad_input(exc)
-        except OSError as exc:
-            if results.is_out_of_space(exc):
-                return out_of_space(exc)
-            raise
-        except KeyboardInterrupt as exc:
-            return interrupted(exc, "nothing was written")
+        if code := guarded(work, what="report"):
+            return code
     print(
         f"written: {target}/{HTML_FILE} (self-contained: open it anywhere), {MARKDOWN_FILE} and "
         f"{COMPARISON_FOLDER}/ (the comparison's tables as CSV and Parquet, its figures)"

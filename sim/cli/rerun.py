@@ -13,13 +13,7 @@ from pathlib import Path
 
 from strikesim import results
 from strikesim.cli.arguments import CommandParser, entry_point, output_folder
-from strikesim.cli.messages import (
-    EXIT_FAILED,
-    bad_input,
-    interrupted,
-    out_of_space,
-    sigterm_as_interrupt,
-)
+from strikesim.cli.messages import EXIT_FAILED, bad_input, guarded, sigterm_as_interrupt
 from strikesim.config import ConfigError
 from strikesim.studies.rerun import differences, load_run, provenance_notes
 
@@ -72,30 +66,25 @@ def main(argv: list[str]) -> int:
     from strikesim.run import publish_run, simulate
     from strikesim.viz.turnout import save_turnout_plot
 
+    found: list[str] = []
+
+    def work() -> int:
+        notes = provenance_notes(recorded)
+        print(f"rerun of {folder} (seed {recorded.config.seed})")
+        for note in notes:
+            print(f"  differs from the record: {note}")
+        if not notes:
+            print("  same code, dependency versions and data files as recorded")
+        sys.stdout.flush()
+        result = simulate(recorded.config)  # may still find bad input: an unreadable graph file
+        found.extend(differences(recorded, result))
+        if out is not None:
+            publish_run(result, out, key="--out", figures=[save_turnout_plot])
+        return 0
+
     with sigterm_as_interrupt():
-        try:
-            notes = provenance_notes(recorded)
-            print(f"rerun of {folder} (seed {recorded.config.seed})")
-            for note in notes:
-                print(f"  differs from the record: {note}")
-            if not notes:
-                print("  same code, dependency versions and data files as recorded")
-            sys.stdout.flush()
-            result = simulate(recorded.config)
-            found = differences(recorded, result)
-            if out is not None:
-                publish_run(result, out, key="--out", figures=[save_turnout_plot])
-        except ConfigError as exc:  # found only while running (e.g. an unreadable graph file)
-            return bad_input(exc)
-        except OSError as exc:
-            if results.is_out_of_space(exc):
-                return out_of_space(exc)
-            raise
-        except KeyboardInterrupt as exc:
-            saved = out is not None and results.is_finished(out)
-            return interrupted(
-                exc, f"the rerun is saved in {out}" if saved else "nothing was written"
-            )
+        if code := guarded(work, lambda: out, what="rerun"):
+            return code
     if found:
         print(f"different: {len(found)} difference(s) from the record")
         for line in found:

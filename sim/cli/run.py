@@ -9,11 +9,11 @@ not create.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from strikesim import results
-from strikesim.cli.messages import bad_input, interrupted, out_of_space
+from strikesim.cli.messages import guarded
 from strikesim.compose import compose_run
-from strikesim.config import ConfigError
 
 
 def overrides_of(args: Sequence[str]) -> list[str]:
@@ -31,20 +31,15 @@ def run_once(args: Sequence[str]) -> int:
     from strikesim.run import publish_run, report, simulate
     from strikesim.viz.turnout import save_turnout_plot
 
-    folder = None
-    try:
-        config, folder = compose_run(args)
-        results.refuse_existing(folder, "hydra.run.dir")
+    folder: list[Path] = []  # the run's folder, once composed
+
+    def work() -> int:
+        config, run_folder = compose_run(args)
+        folder.append(run_folder)
+        results.refuse_existing(run_folder, "hydra.run.dir")
         result = simulate(config)
-        publish_run(result, folder, figures=[save_turnout_plot])
-        print(report(result.summary, folder), flush=True)
-    except ConfigError as exc:
-        return bad_input(exc)
-    except OSError as exc:
-        if results.is_out_of_space(exc):
-            return out_of_space(exc)
-        raise
-    except KeyboardInterrupt as exc:
-        saved = folder is not None and results.is_finished(folder)
-        return interrupted(exc, f"the run is saved in {folder}" if saved else "nothing was written")
-    return 0
+        publish_run(result, run_folder, figures=[save_turnout_plot])
+        print(report(result.summary, run_folder), flush=True)
+        return 0
+
+    return guarded(work, lambda: folder[0] if folder else None)
