@@ -1,0 +1,192 @@
+"""The ensemble kernel gives every member exactly what a single StrikeModel run gives.
+
+Why bit-identical and not close: an ensemble replaces one-by-one runs in sweeps, comparisons
+and calibration, whose numbers are recorded; a member that differed in the last bit from its
+single run would make a recorded number depend on which configs happened to run together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from strikesim.compose import compose_config
+from strikesim.config import ConfigError, StrikeConfig
+from strikesim.engine import ensemble, heterogeneity
+from strikesim.engine.ensemble import run_ensemble
+from strikesim.engine.model import StrikeModel
+
+
+def vary(config: StrikeConfig, **sections: dict[str, Any]) -> StrikeConfig:
+    """``config`` with keys of its sections replaced: ``vary(c, behavior={"union_call": 0.3})``."""
+    changes = {
+        name: dataclasses.replace(getattr(config, name), **keys) for name, keys in sections.items()
+    }
+    return dataclasses.replace(config, **changes)
+
+
+def grid(base: StrikeConfig) -> list[StrikeConfig]:
+    """Members that differ in behaviour, weather, coalition and campaign: what may vary."""
+    return [
+        base,
+        vary(base, behavior={"threshold_mean": 0.25, "threshold_sd": 0.2}),
+        vary(base, behavior={"union_call": 0.3, "faith_call": 0.1, "school_call": 0.0}),
+        vary(base, behavior={"momentum_weight": 0.1, "outreach_rate": 0.15}),
+        vary(base, behavior={"activist_share": 0.02, "job_risk_weight": 0.05}),
+        vary(base, behavior={"march_base": 0.9}, weather={"temperature_f": -20.0, "wind_mph": 15}),
+        vary(base, weather={"temperature_f": 90.0, "precipitation_in": 0.5}),
+        vary(base, coalition={"endorsers": ["seiu_26"]}),
+        vary(base, coalition={"endorsers": []}, scenario={"campaign_days": 3}),
+        vary(base, coalition={"endorsers": ["education_minnesota", "minnesota_afl_cio"]}),
+        vary(base, scenario={"campaign_days": 30, "school_walkouts": False}),
+        vary(
+            base,
+            behavior={"threshold_mean": 0.2, "momentum_weight": 0.5, "outreach_rate": 0.6},
+            scenario={"campaign_days": 14},
+        ),
+        base,  # a repeated member
+    ]
+
+
+def single(config: StrikeConfig) -> tuple[dict[str, Any], pd.DataFrame]:
+    model = StrikeModel(config)
+    model.run()
+    try:
+        return model.totals(), model.timeseries()
+    finally:
+        model.release()
+
+
+def assert_identical(config: StrikeConfig, member: ensemble.EnsembleMember) -> None:
+    """Same totals (keys, values and types) and the same time series to the bit."""
+    totals, timeseries = single(config)
+    assert member.config is config or member.config == config
+    assert list(member.totals) == list(totals)
+    assert {k: (type(v), v) for k, v in member.totals.items()} == {
+        k: (type(v), v) for k, v in totals.items()
+    }
+    pd.testing.assert_frame_equal(member.timeseries, timeseries, check_exact=True)
+
+
+@pytest.mark.parametrize("population", ["small", "classroom"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_members_are_bit_identical_to_single_runs(population: str, seed: int) -> None:
+    configs = grid(compose_config([f"population={population}", f"seed={seed}"]))
+    # seed 1: chunks of 4 (members of different lengths in different chunks); seed 2: unscreened
+    members = run_ensemble(configs, chunk_size=4 if seed == 1 else 64, screen=seed != 2)
+    assert len(members) == len(configs)
+    for config, member in zip(configs, members, strict=True):
+        assert_identical(config, member)
+
+
+def test_float_tie_weights_fall_back_to_the_models_product(tmp_path: Path) -> None:
+    """Non-integer weights: no incremental sums and no screen, still the model's bits."""
+    graph = nx.connected_watts_strogatz_graph(400, 8, 0.2, seed=3)
+    for u, v in graph.edges:
+        graph.edges[u, v]["weight"] = 0.3 + ((u * 7 + v * 3) % 11) / 7
+    for v in graph.nodes:
+        graph.nodes[v]["type"] = "worker" if v % 3 else "k12"
+        if v % 5 == 1:
+            graph.nodes[v]["union"] = "seiu_26"
+            graph.nodes[v]["sector"] = "building_services"
+    path = tmp_path / "town.graphml"
+    nx.write_graphml(graph, path)
+    base = compose_config(["network=file", f"network.path={path}", "seed=4"])
+    base = vary(base, behavior={"activist_share": 0.05, "threshold_mean": 0.2})
+    assert not ensemble._City.build(base).exact
+    configs = [base, *grid(base)[1:6]]
+    for config, member in zip(configs, run_ensemble(configs), strict=True):
+        assert_identical(config, member)
+
+
+def test_directed_graph_with_heavy_ties_and_isolated_people(tmp_path: Path) -> None:
+    """Integer weights up to 300 (exposure in uint16), one-way ties and people without ties
+    (degree 0: the rule's other branch), screened and not."""
+    undirected = nx.connected_watts_strogatz_graph(500, 10, 0.2, seed=7)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(505))  # 500..504 have no ties at all
+    for u, v in undirected.edges:
+        graph.add_edge(
+            *((u, v) if (u + v) % 3 else (v, u)), weight=300 if u % 17 == 0 else u % 3 + 1
+        )
+    for v in graph.nodes:
+        graph.nodes[v]["type"] = ("worker", "k12", "university", "resident")[v % 4]
+    path = tmp_path / "directed.graphml"
+    nx.write_graphml(graph, path)
+    base = compose_config(["network=file", f"network.path={path}", "seed=6"])
+    base = vary(base, behavior={"activist_share": 0.05, "threshold_mean": 0.15})
+    city = ensemble._City.build(base)
+    assert city.exact and city.network.weighted_degree.max() > 255
+    assert ensemble._exposure_type(city) == np.uint16
+    configs = grid(base)
+    for screen in (True, False):
+        for config, member in zip(configs, run_ensemble(configs, screen=screen), strict=True):
+            assert_identical(config, member)
+
+
+def test_the_screens_margin_covers_every_need() -> None:
+    """The screen's margin is at least 1e-6 * (1 + |need|) for every need a member reaches, and
+    committed people are out of its sight (+inf need): the screen cannot refuse an entry the
+    rule would commit."""
+    configs = grid(compose_config(["population=small", "seed=5"]))
+    chunk = ensemble._Chunk(ensemble._City.build(configs[0]), configs, screen=True)
+    assert chunk.exposure.dtype == np.uint8  # the generated city's weighted degrees are < 256
+    chunk.run()
+    assert np.all(chunk.need_s[chunk.committed_s] == np.inf)
+    finite = np.where(np.isfinite(chunk.need_s), np.abs(chunk.need_s), 0.0)
+    assert np.all(1e-6 * (1 + finite) <= chunk.margin[:, None])
+
+
+def test_members_share_draws_their_behaviour_keys_do_not_touch(monkeypatch) -> None:
+    """Thresholds are drawn once for members that differ only in keys the draw never reads."""
+    calls = []
+    draw = heterogeneity.draw_thresholds
+
+    def counted(*args: Any, **kwargs: Any) -> np.ndarray:
+        calls.append(1)
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(heterogeneity, "draw_thresholds", counted)
+    base = compose_config(["population=classroom"])
+    configs = [vary(base, behavior={"union_call": u}) for u in (0.1, 0.2, 0.3)]
+    configs.append(vary(base, behavior={"threshold_mean": 0.25}))
+    members = run_ensemble(configs)
+    assert len(calls) == 2
+    for config, member in zip(configs, members, strict=True):
+        assert_identical(config, member)
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("seed=1", "seed"),
+        ("population.size=1200", "population.size"),
+        ("network.friendship_degree=6", "network.friendship_degree"),
+    ],
+)
+def test_configs_that_do_not_share_the_city_are_refused(override: str, key: str) -> None:
+    base = compose_config(["population=classroom"])
+    other = compose_config(["population=classroom", override])
+    with pytest.raises(ConfigError) as error:
+        run_ensemble([base, base, other])
+    message = str(error.value)
+    assert "\n" not in message
+    assert f"config 2 has {key}=" in message and "allowed: configs that share seed" in message
+
+
+def test_a_population_label_may_differ() -> None:
+    """``population.name`` labels a preset and builds nothing: the city is the same."""
+    base = compose_config(["population=classroom"])
+    relabelled = vary(base, population={"name": "my_town"}, behavior={"union_call": 0.3})
+    for config, member in zip([base, relabelled], run_ensemble([base, relabelled]), strict=True):
+        assert_identical(config, member)
+
+
+def test_no_configs_no_members() -> None:
+    assert run_ensemble([]) == []
