@@ -10,7 +10,7 @@ import logging
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from omegaconf import OmegaConf
 
 from strikesim import provenance, results
 from strikesim.config import StrikeConfig
+from strikesim.engine.ensemble import run_ensemble
 from strikesim.engine.model import StrikeModel
 from strikesim.engine.rule import wind_chill_f
 
@@ -49,10 +50,7 @@ def peak_rss_mib() -> float:
 
 def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
     """Build the city, run the campaign and the strike day, and summarise in people."""
-    # Mesa logs every step at DEBUG; under any root handler (Hydra's, a worker's) a sweep of
-    # runs would print thousands of lines. Every run path (CLI, sweeps, calibration,
-    # attribution, scripts) goes through here, so this is the one place that quiets it.
-    logging.getLogger("MESA").setLevel(logging.WARNING)
+    _quiet_mesa()
     start = time.perf_counter()
     model = StrikeModel(config, graph)
     try:
@@ -60,6 +58,47 @@ def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
         totals, timeseries = model.totals(), model.timeseries()
     finally:
         model.release()
+    return _result(config, totals, timeseries, time.perf_counter() - start)
+
+
+def simulate_many(configs: Sequence[StrikeConfig]) -> list[RunResult]:
+    """Many runs at once: those sharing a seed, population and network share one city.
+
+    Each result equals ``simulate(config)`` bit for bit (but for ``wall_time_s``, the group's
+    time divided among its members); configs are grouped by city, each group run by the ensemble
+    kernel (:func:`strikesim.engine.ensemble.run_ensemble`), and results come back in order.
+    """
+    _quiet_mesa()
+    groups: dict[str, list[int]] = {}
+    for n, config in enumerate(configs):
+        groups.setdefault(city_key(config), []).append(n)
+    found: dict[int, RunResult] = {}
+    for members in groups.values():
+        start = time.perf_counter()
+        runs = run_ensemble([configs[n] for n in members])
+        each = (time.perf_counter() - start) / len(members)
+        for n, run in zip(members, runs, strict=True):
+            found[n] = _result(configs[n], run.totals, run.timeseries, each)
+    return [found[n] for n in range(len(configs))]
+
+
+def city_key(config: StrikeConfig) -> str:
+    """What decides a run's city and network: its seed, population and network settings."""
+    population = {**asdict(config.population), "name": None}  # a label builds nothing
+    return repr((config.seed, population, asdict(config.network)))
+
+
+def _quiet_mesa() -> None:
+    # Mesa logs every step at DEBUG; under any root handler (Hydra's, a worker's) a sweep of
+    # runs would print thousands of lines. Every run path (CLI, sweeps, calibration,
+    # attribution, scripts) goes through here, so this is the one place that quiets it.
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+
+
+def _result(
+    config: StrikeConfig, totals: dict[str, Any], timeseries: pd.DataFrame, seconds: float
+) -> RunResult:
+    """The run's summary in people, against the published figures, with its provenance."""
     sc, w = config.scenario, config.weather
     chill = wind_chill_f(w.temperature_f, w.wind_mph)
     per_capita = totals["people"] / sc.reference_population  # 1.0 for the calibrated city
@@ -84,7 +123,7 @@ def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
         if observed["marchers"]
         else None,
         "in_observed_range": observed["low"] <= totals["marchers"] <= observed["high"],
-        "wall_time_s": round(time.perf_counter() - start, 3),
+        "wall_time_s": round(seconds, 3),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         # code, library versions and data files: where this result came from
         **provenance.record(config),

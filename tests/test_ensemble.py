@@ -190,3 +190,25 @@ def test_a_population_label_may_differ() -> None:
 
 def test_no_configs_no_members() -> None:
     assert run_ensemble([]) == []
+
+
+def test_simulate_many_equals_simulate_one_by_one_in_order() -> None:
+    """Mixed seeds and settings: grouped by city, run together, returned in the given order."""
+    from strikesim.run import simulate, simulate_many
+
+    overrides = [
+        ["population=classroom", "seed=1", "behavior.union_call=0.3"],
+        ["population=classroom", "seed=0"],
+        ["population=classroom", "seed=1", "weather.temperature_f=40"],
+        ["population=classroom", "seed=0", "coalition=narrow"],
+        ["population=small", "seed=0", "scenario.campaign_days=5"],
+    ]
+    configs = [compose_config(o) for o in overrides]
+    together = simulate_many(configs)
+    for config, result in zip(configs, together, strict=True):
+        alone = simulate(config)
+        timing = {"wall_time_s", "peak_rss_mib"}
+        assert {k: v for k, v in result.summary.items() if k not in timing} == {
+            k: v for k, v in alone.summary.items() if k not in timing
+        }
+        pd.testing.assert_frame_equal(result.timeseries, alone.timeseries)

@@ -82,17 +82,21 @@ def method_name(config: StrikeConfig, permutations: int | None) -> str:
     return "exact Shapley" if sampled is None else f"Shapley from {sampled} sampled orders"
 
 
-def _marchers(job: tuple[StrikeConfig, Coalition, int]) -> float:
-    from strikesim.run import simulate
+def _seed_marchers(job: tuple[StrikeConfig, int, list[Coalition]]) -> list[float]:
+    """Marchers of every sub-coalition at one seed, run together on that seed's one city.
 
-    config, coalition, seed = job
-    endorsers = [e for e in config.coalition.endorsers if e in coalition]  # keep roster order
-    coalition_cfg = dataclasses.replace(config.coalition, endorsers=endorsers)
-    return float(
-        simulate(dataclasses.replace(config, coalition=coalition_cfg, seed=seed)).summary[
-            "marchers"
-        ]
-    )
+    The sub-coalitions differ only in who endorses, so they share the city, network and draws:
+    the ensemble kernel (:func:`strikesim.run.simulate_many`) builds it once for all of them.
+    """
+    from strikesim.run import simulate_many
+
+    config, seed, coalitions = job
+    configs = []
+    for coalition in coalitions:
+        endorsers = [e for e in config.coalition.endorsers if e in coalition]  # roster order
+        coalition_cfg = dataclasses.replace(config.coalition, endorsers=endorsers)
+        configs.append(dataclasses.replace(config, coalition=coalition_cfg, seed=seed))
+    return [float(result.summary["marchers"]) for result in simulate_many(configs)]
 
 
 def orders(players: list[str], permutations: int | None, seed: int) -> list[tuple[str, ...]]:
@@ -211,19 +215,16 @@ def run_attribution(
         seed: None if permutations is None else orders(players, permutations, seed)
         for seed in seeds
     }
-    jobs = [
-        (config, c, seed)
-        for seed in seeds
-        for c in sorted(needed(players, plans[seed]), key=sorted)
-    ]
-    if workers > 1:
+    jobs = [(config, seed, sorted(needed(players, plans[seed]), key=sorted)) for seed in seeds]
+    if workers > 1:  # one seed's city per worker
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            values = list(pool.map(_marchers, jobs, chunksize=4))
+            values = list(pool.map(_seed_marchers, jobs))
     else:
-        values = [_marchers(j) for j in jobs]
-    table: dict[int, dict[Coalition, float]] = {seed: {} for seed in seeds}
-    for (_, coalition, seed), v in zip(jobs, values, strict=True):
-        table[seed][coalition] = v
+        values = [_seed_marchers(j) for j in jobs]
+    table: dict[int, dict[Coalition, float]] = {
+        seed: dict(zip(coalitions, marchers, strict=True))
+        for (_, seed, coalitions), marchers in zip(jobs, values, strict=True)
+    }
     rows = []
     full = frozenset(players)
     for seed in seeds:

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from omegaconf import MISSING
 from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol as sobol_analyze
@@ -52,7 +52,7 @@ from SALib.sample import sobol as sobol_sample
 
 import strikesim
 from strikesim import provenance, results
-from strikesim.compose import compose_config, schema_fields
+from strikesim.compose import compose_config, compose_jobs, schema_fields
 from strikesim.config import ConfigError
 from strikesim.engine.outputs import BY_KEY, Scaling
 from strikesim.studies import sweep
@@ -75,6 +75,7 @@ CONFIDENCE = 0.95
 SAMPLES = Bounds(2, 100_000, integer=True)  # runs = samples * (parameters + 2): beyond, a typo
 SEED = Bounds(0, 2**32 - 1, integer=True)  # SALib seeds numpy's legacy generator: 32 bits
 REPLICATIONS = Bounds(1, 1000, integer=True)  # seeds per point; runs = points * replications
+BATCH = 64  # jobs run together on one city at most (the ensemble kernel's chunk)
 CITY = "city_equivalent"  # suffix of a count scaled per capita to the reference population
 SPEC_FILE, RUNS, POINTS, TABLE = "spec.yaml", "runs.csv", "points.csv", "sensitivity.csv"
 PLOT, MU_SIGMA_PLOT = "sensitivity.png", "morris_mu_star_sigma.png"
@@ -415,8 +416,24 @@ def run_points(study: SensitivityStudy, to_run: list[int], n_jobs: int = -1) -> 
     plan = study.plan
     if to_run:
         sweep.start_session(plan, to_run)
-        Parallel(n_jobs=n_jobs)(delayed(_run_point)(plan.folder, n, plan.jobs[n]) for n in to_run)
+        batches = point_batches(plan, to_run, effective_n_jobs(n_jobs))
+        Parallel(n_jobs=n_jobs)(delayed(_run_batch)(plan.folder, plan, batch) for batch in batches)
     return sweep.finish_sweep(plan.folder)
+
+
+def point_batches(plan: sweep.SweepPlan, to_run: list[int], workers: int) -> list[list[int]]:
+    """The jobs in batches that share a seed — hence one city, built once per batch.
+
+    Every point of a replication uses the same seed (common random numbers), so a batch runs on
+    the ensemble kernel; batches are cut small enough to keep every worker busy, and at most
+    :data:`BATCH` long to bound memory.
+    """
+    by_seed: dict[str, list[int]] = {}
+    for n in to_run:
+        seed = next((o for o in plan.jobs[n] if sweep.key_of(o) == "seed"), "")
+        by_seed.setdefault(seed, []).append(n)
+    size = max(1, min(BATCH, -(-len(to_run) // max(1, workers))))
+    return [nums[i : i + size] for nums in by_seed.values() for i in range(0, len(nums), size)]
 
 
 def run_table(study: SensitivityStudy) -> pd.DataFrame:
@@ -547,5 +564,8 @@ def write_results(
     return written
 
 
-def _run_point(folder: Path, num: int, overrides: list[str]) -> float | None:
-    return sweep.execute_job(folder, num, overrides, lambda: compose_config(overrides))
+def _run_batch(folder: Path, plan: sweep.SweepPlan, batch: list[int]) -> list[float | None]:
+    jobs = [(n, plan.jobs[n]) for n in batch]
+    configs = dict(zip(batch, compose_jobs([o for _, o in jobs]), strict=True))
+    by_overrides = {tuple(plan.jobs[n]): configs[n] for n in batch}
+    return sweep.execute_jobs(folder, jobs, lambda overrides: by_overrides[tuple(overrides)])

@@ -55,7 +55,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from hydra import compose, initialize_config_module
@@ -68,6 +68,9 @@ from omegaconf.errors import OmegaConfBaseException
 import strikesim
 from strikesim import provenance, results
 from strikesim.config import ConfigError, StrikeConfig
+
+if TYPE_CHECKING:
+    from strikesim.run import RunResult
 from strikesim.studies import tables
 
 SWEEPS_ROOT = Path("results/sweeps")
@@ -466,6 +469,7 @@ def execute_job(
     overrides: list[str],
     make_config: Callable[[], StrikeConfig],
     hydra_dir: Path | None = None,
+    computed: RunResult | None = None,
 ) -> float | None:
     """Run job ``num`` of the sweep in ``folder`` and publish it as ``<num>/``.
 
@@ -473,6 +477,7 @@ def execute_job(
     with Hydra's record of the job (``hydra_dir/.hydra``, when Hydra launched it), then renamed
     into place. Returns the marchers, or None when the job failed (its error is recorded and
     printed). Ctrl-C and a full disk stop the job (and the sweep) with nothing published.
+    ``computed``: the job's result when it was run together with others (:func:`execute_jobs`).
     """
     from strikesim.run import save_run, simulate
     from strikesim.viz.turnout import save_turnout_plot
@@ -494,7 +499,7 @@ def execute_job(
     start = time.perf_counter()
     staging = _make_staging(folder, num)
     try:
-        result = simulate(make_config())
+        result = computed or simulate(make_config())
         save_run(result, staging, figures=[save_turnout_plot])
         _adopt_hydra_record(hydra_dir, staging)
         _publish(folder, staging, final)
@@ -519,6 +524,34 @@ def execute_job(
     write_status(folder, {**record, "status": "done", "marchers": marchers, **_elapsed(start)})
     _mark_progress(staging.parent, num, "done")
     return float(marchers)
+
+
+def execute_jobs(
+    folder: Path, jobs: Sequence[tuple[int, list[str]]], make_config: Callable[[list[str]], Any]
+) -> list[float | None]:
+    """Run jobs of one sweep together, then publish each one as :func:`execute_job` does.
+
+    Jobs that share a city (seed, population, network) are simulated at once by the ensemble
+    kernel (:func:`strikesim.run.simulate_many`), bit-identical to running them alone. Should
+    the batch fail, each job runs alone, so that its own error is what gets recorded.
+    """
+    from strikesim.run import simulate_many
+
+    todo = [
+        i
+        for i, (num, _) in enumerate(jobs)
+        if not results.is_finished(folder / str(num)) and not stop_requested(folder)
+    ]
+    computed: dict[int, RunResult] = {}
+    with contextlib.suppress(Exception):
+        ran = simulate_many([make_config(jobs[i][1]) for i in todo])
+        computed = dict(zip(todo, ran, strict=True))
+    return [
+        execute_job(
+            folder, num, overrides, lambda o=overrides: make_config(o), None, computed.get(i)
+        )
+        for i, (num, overrides) in enumerate(jobs)
+    ]
 
 
 def _one_line(exc: BaseException) -> str:
