@@ -117,12 +117,6 @@ class SweepPlan:
         }
 
 
-def is_multirun(args: Sequence[str]) -> bool:
-    """A sweep we run ourselves: ``-m``/``--multirun`` without Hydra's other ``--`` options."""
-    flags = {a for a in args if a.startswith("-")}
-    return bool(flags & {"-m", "--multirun"}) and flags <= {"-m", "--multirun"}
-
-
 def key_of(override: str) -> str:
     """The key an override sets, as written: ``weather.wind_mph=8`` -> ``weather.wind_mph``."""
     return override.split("=", 1)[0]
