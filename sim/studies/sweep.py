@@ -1,7 +1,9 @@
 """Sweeps that resume: a folder per sweep command, a folder per finished job, failures at once.
 
-Hydra expands ``strikesim -m KEY=V1,V2 ...`` into jobs and launches them (one after another, or
-with ``hydra/launcher=joblib``, ``ray`` or ``submitit_slurm``); this module adds what Hydra lacks:
+``strikesim -m KEY=V1,V2 ...`` expands into jobs that strikesim's sweeper
+(:mod:`strikesim.studies.sweeper`) hands to a Hydra launcher (one after another, or with
+``hydra/launcher=joblib``, ``ray`` or ``submitit_slurm``); this module is the sweep's folder and
+bookkeeping, what Hydra lacks:
 
 - **One folder per sweep, found again by the same command.** The folder is
   ``results/sweeps/<label>-<digest>``, the digest a hash of the ordered list of jobs (each job's
@@ -18,21 +20,24 @@ with ``hydra/launcher=joblib``, ``ray`` or ``submitit_slurm``); this module adds
   unfinished one is moved aside to ``.incomplete/`` (never deleted) and the job redone.
 - **Names and folders are checked first.** Every job is validated before anything is written;
   ``hydra.sweep.subdir`` and other Hydra folder keys are strikesim's, and refused if given.
-- **Resume.** A job whose ``<n>/summary.json`` exists is skipped; failed and interrupted jobs run
-  again.
+- **Resume.** A finished job is skipped; failed, interrupted and pending jobs run again, and
+  only they reach the launcher. A sweep records its code; resuming with other code is refused
+  unless ``--allow-code-change``.
 - **Failures reported at once.** A failing job prints one line to stderr, records its error in
   ``<sweep>/.status/<n>.json`` (atomically; one file per job, so parallel jobs never write the same
   file) and the sweep goes on. ``index.csv`` (job, status, factors, marchers, error) is rebuilt
   from those records when the sweep ends; the command exits 1 if any job failed.
-- **Stops.** Ctrl-C or SIGTERM finishes the index (jobs cut short are ``interrupted``) and prints
-  one line on how to resume; a full disk stops the sweep with one line, publishing nothing
-  half-written; the same command resumes once space is back.
+- **Stops.** The first Ctrl-C or SIGTERM lets running jobs finish and skips the rest (a stop
+  file every launcher's jobs see); the index is written and one line says how to resume. A full
+  disk stops the sweep with one line, publishing nothing half-written; the same command resumes
+  once space is back.
 
 Replications and common random numbers: a replication is a value of ``seed``
-(``seed=range(0,20)``). Every random stream of a run is ``SeedSequence(seed, spawn_key=(purpose,))``
-(:mod:`strikesim.streams`), so jobs with the same seed share population, network, thresholds and
-march draws whatever the other factors are, and different seeds give independent streams. The
-seed is used as given — not re-derived — so any job reruns alone from the overrides in the index.
+(``seed=range(0,20)``). Every random stream of a run is ``SeedSequence(seed, spawn_key=(key,))``
+with a fixed key per purpose (:mod:`strikesim.streams`), so jobs with the same seed share
+population, network, thresholds and march draws whatever the other factors are, and different
+seeds give independent streams. The seed is used as given — not re-derived — so any job reruns
+alone from the overrides in the index.
 """
 
 from __future__ import annotations
