@@ -5,7 +5,8 @@ simulation in memory and only then publishes the run folder (``hydra.run.dir``) 
 staging folder (:func:`strikesim.results.publish_folder`): bad input gets one clear line on stderr
 and exit code 2 before anything is written, and a failed or interrupted run leaves nothing behind
 and removes nothing it did not create. ``strikesim -m [sweep overrides]`` goes to
-:mod:`strikesim.studies.sweep`, which hands the jobs to Hydra's launcher.
+:mod:`strikesim.cli.sweep`: every job is checked, then Hydra runs the sweep with strikesim's
+sweeper (:mod:`strikesim.studies.sweeper`), which hands unfinished jobs to Hydra's launcher.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def usage() -> str:
     groups = "\n".join(f"  {g}: {', '.join(opts)}" for g, opts in config_groups().items())
     subs = "\n".join(f"  strikesim {name} --help" for name in SUBCOMMANDS) or "  (none yet)"
     return f"""usage: strikesim [KEY=VALUE ...]            run one scenario (Hydra overrides)
-       strikesim -m [KEY=V1,V2 ...]          sweep (Hydra multirun)
+       strikesim -m [KEY=V1,V2 ...]          sweep (Hydra multirun; resumes; --allow-code-change)
        strikesim SUBCOMMAND [ARGS ...]
 
 examples:
@@ -101,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{', '.join(SWEEP_FLAGS)} [{ALLOW_CODE_CHANGE}], {', '.join(HYDRA_INFO_FLAGS)}, "
             "--help (the config is strikesim's own: to rerun a run, 'strikesim rerun DIR')"
         )
+    if ALLOW_CODE_CHANGE in flags and not set(flags) & set(SWEEP_FLAGS):
+        return bad_input(f"{ALLOW_CODE_CHANGE} resumes a sweep; allowed: with -m")
     with sigterm_as_interrupt():
         sweep_flags = {*SWEEP_FLAGS, ALLOW_CODE_CHANGE}
         if any(f in SWEEP_FLAGS for f in flags) and not set(flags) - sweep_flags:
