@@ -29,8 +29,10 @@ def words_of(args: Sequence[str]) -> list[str]:
 
 def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
     """``strikesim -m ...``: plan, open the folder, let Hydra launch the jobs, write the index."""
-    allow_code_change = "--allow-code-change" in args
-    args = [a for a in args if a != "--allow-code-change"]
+    from strikesim.cli import ALLOW_CODE_CHANGE
+
+    allow_code_change = ALLOW_CODE_CHANGE in args
+    args = [a for a in args if a != ALLOW_CODE_CHANGE]
     try:
         plan = sweep.plan_sweep(args)
         if not allow_code_change:
