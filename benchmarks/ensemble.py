@@ -30,12 +30,12 @@ import itertools
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from benchmarks.run import run_child
 
 THRESHOLD_MEANS = (0.27, 0.285, 0.294, 0.31)
 UNION_CALLS = (0.1, 0.15, 0.192, 0.25)
@@ -97,18 +97,6 @@ def measure_singles(count: int) -> dict:
     return {"times": times, "single_rss_gib": peak_rss_gib(), "totals": totals}
 
 
-def run_child(mode: str, n: int) -> dict:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(n)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode:
-        raise SystemExit(f"benchmark child {mode} {n} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def table(rows: list[dict], single: dict) -> str:
     head = (
         "| K | ensemble s | per member s | one by one, per member s | speed-up per member "
@@ -143,9 +131,9 @@ def main() -> int:
     singles: list[dict] = []
     runs: dict[int, list[dict]] = {k: [] for k in args.sizes}
     for _ in range(args.repeats):
-        singles.append(run_child("singles", args.singles))
+        singles.append(run_child("singles", args.singles, __file__))
         for k in args.sizes:
-            runs[k].append(run_child("ensemble", k))
+            runs[k].append(run_child("ensemble", k, __file__))
     single = {
         "single_s": statistics.median(t for s in singles for t in s["times"]),
         "single_rss_gib": max(s["single_rss_gib"] for s in singles),

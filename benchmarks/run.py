@@ -144,9 +144,13 @@ def check_identical_trajectories(n: int = 2_000) -> int:
     return config.scenario.campaign_days
 
 
-def run_child(mode: str, n: int) -> dict:
+def run_child(mode: str, n: int, script: str = __file__) -> dict:
+    """One measurement in a fresh Python process, so its peak RSS is its own.
+
+    ``script --child MODE N`` prints its result as JSON on its last line.
+    """
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(n)],
+        [sys.executable, script, "--child", mode, str(n)],
         capture_output=True,
         text=True,
         check=False,
