@@ -90,6 +90,7 @@ STOP = ".stop"
 INCOMPLETE = ".incomplete"
 EXIT_JOBS_FAILED = 1
 _held_locks: dict[Path, int] = {}  # sweep folder -> locked file descriptor, until finish_sweep
+_held_to_run: dict[Path, list[int]] = {}  # sweep folder -> unfinished jobs when it was opened
 
 
 class DiskFull(BaseException):
@@ -270,8 +271,14 @@ def open_sweep(plan: SweepPlan) -> list[int]:
 
     Refuses (ConfigError, nothing written) a folder that holds another sweep or anything else,
     and a folder another strikesim process is writing (its lock is held). The lock stays with
-    this process until :func:`finish_sweep` (or its exit).
+    this process until :func:`finish_sweep` (or its exit). Opened again by the process that holds
+    the lock (the command line, then the sweeper inside Hydra), it returns the jobs it found the
+    first time: under the lock nothing has run since, and reading every job's summary twice
+    costs seconds on a large sweep.
     """
+    if plan.folder in _held_to_run:
+        _check_folder(plan)
+        return _held_to_run[plan.folder]
     _check_folder(plan)
     created = results.make_parents(plan.folder)
     try:
@@ -289,7 +296,9 @@ def open_sweep(plan: SweepPlan) -> list[int]:
         record["strikesim"] = strikesim.__version__
         record["code"] = provenance.code_identity()
         results.write_json(plan.folder / PLAN, record)
-    return [n for n in range(len(plan.jobs)) if not results.is_finished(plan.folder / str(n))]
+    to_run = [n for n in range(len(plan.jobs)) if not results.is_finished(plan.folder / str(n))]
+    _held_to_run[plan.folder] = to_run
+    return to_run
 
 
 def check_same_code(folder: Path) -> None:
@@ -357,6 +366,7 @@ def _lock(folder: Path) -> None:
 
 def unlock(folder: Path) -> None:
     """Release this process's lock on the sweep in ``folder``, if it holds one."""
+    _held_to_run.pop(folder, None)
     fd = _held_locks.pop(folder, None)
     if fd is not None:
         os.close(fd)  # closing releases the flock; the file stays (removing it would race)
