@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test test-all test-launchers lint format bench clean
+.PHONY: run test test-all test-launchers lint format bench calibrate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "strikesim needs Python >= 3.11; set PYTHON=python3.11 (or newer)")'
@@ -41,6 +41,21 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The recorded calibration (docs/calibration.md): ABC-SMC on the seven-county metro at 1:10,
+# seed 0, 2 processes. Resumable: after a stop or a kill, `make calibrate` again carries on from
+# the last finished generation. Then its compact record goes to docs/calibration/campaign_2026
+# and its posterior to scenarios/calibration/campaign_2026_posterior.csv, the table
+# `behavior.posterior=campaign_2026` draws from (both bit-identical to the shipped ones).
+CALIBRATION  := results/calibration/campaign_2026
+RECORD       := docs/calibration/campaign_2026
+RECORD_FILES := study.json posterior.parquet posterior.csv predictive.parquet generations.csv \
+                report.md report.json pairs.png predictive.png
+calibrate: $(STAMP)
+	$(BIN)/strikesim calibrate campaign_2026 --workers 2 --out $(CALIBRATION)
+	mkdir -p $(RECORD)
+	cp $(addprefix $(CALIBRATION)/,$(RECORD_FILES)) $(RECORD)/
+	cp $(CALIBRATION)/posterior.csv scenarios/calibration/campaign_2026_posterior.csv
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

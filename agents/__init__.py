@@ -5,15 +5,26 @@ Mesa's tools (``model.agents_by_type``, ``AgentSet.select/agg/groupby``) see the
 """
 
 from strikesim.agents.individuals import Individual, Resident, Student, Worker
-from strikesim.agents.organizations import FaithGroup, LaborFederation, Organization, Union
+from strikesim.agents.organizations import (
+    CivicBody,
+    CommunityOrganization,
+    FaithGroup,
+    LaborFederation,
+    Organization,
+    StudentAssociation,
+    Union,
+)
 
 __all__ = [
+    "CivicBody",
+    "CommunityOrganization",
     "FaithGroup",
     "Individual",
     "LaborFederation",
     "Organization",
     "Resident",
     "Student",
+    "StudentAssociation",
     "Union",
     "Worker",
 ]

@@ -1,10 +1,10 @@
 """People. Each reads its state from the model's arrays by ``index``.
 
 Decision rule (see :mod:`strikesim.engine.rule`): a person commits once the weighted share of
-committed contacts reaches ``threshold + cost - pull - momentum``. :meth:`Individual.decide`
-applies that rule to one person by walking their contacts in Python — the textbook agent-based
-way, kept as the reference the vectorized kernel is tested against (identical trajectories on
-small graphs).
+committed contacts reaches ``threshold - pull - lift`` (lift: momentum and outrage).
+:meth:`Individual.decide` applies that rule to one person by walking their contacts in Python —
+the textbook agent-based way, kept as the reference the vectorized kernel is tested against
+(identical trajectories on small graphs).
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ class Individual(mesa.Agent):
 
     @property
     def marching(self) -> bool:
-        """Marching on the strike day; false on every campaign day, before the draw is made."""
+        """Marched on the latest action day so far (false before the first)."""
         return bool(self.model.marching[self.index])
 
     @property
     def threshold(self) -> float:
-        """Share of committed contacts (by tie weight) needed, before cost, pull and momentum."""
+        """Share of committed contacts (by tie weight) needed, before pull, momentum and outrage."""
         return float(self.model.threshold[self.index])
 
     @property
@@ -67,22 +67,22 @@ class Individual(mesa.Agent):
                 total += w
         return total
 
-    def decide(self, committed: list[bool] | object, day: int, momentum: float) -> bool:
-        """Will this person be committed after ``day``, given yesterday's ``committed`` state?"""
+    def decide(self, committed: list[bool] | object, day: int, lift: float) -> bool:
+        """Will this person be committed after ``day``, given yesterday's ``committed`` state
+        and today's ``lift`` (momentum and outrage, :func:`strikesim.engine.rule.lift`)?"""
         i = self.index
         model = self.model
         if committed[i]:
             return True
-        pull = 0.0
-        for strength, reached in model.calls.channels():
-            pull += float(strength[i]) if reached[i] <= day else 0.0
-        need = rule.need(float(model.threshold[i]), float(model.cost[i]), pull, momentum)
+        pull = model.calls.person_pull(i, day)
+        need = rule.need(float(model.threshold[i]), pull, lift)
         weight_needed = float(rule.need_weight(need, float(model.degree[i])))
         return bool(rule.commits(self.exposure(committed), weight_needed))
 
 
 class Worker(Individual):
-    """An employed resident: may strike from work. Job risk rises with the sector's precarity."""
+    """An employed resident: may strike from work on a strike day; the risk to the job rises
+    with the sector's precarity."""
 
     @property
     def sector(self) -> str:
@@ -93,7 +93,7 @@ class Worker(Individual):
 
     @property
     def union_member(self) -> bool:
-        """In a union, whose endorsement lowers the job risk of striking and whose call pulls."""
+        """In a union, whose call pulls and whose endorsement of a strike day lowers its risk."""
         return bool(self.model.population.union[self.index] >= 0)
 
 

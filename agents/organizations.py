@@ -1,9 +1,12 @@
-"""Organizations: unions, labor federations and faith groups.
+"""Organizations: unions, labor federations, faith groups, student associations, immigrant-rights
+and community organizations, and public bodies.
 
-An organization that endorses the strike calls its members; the call lowers each reached
-member's threshold by ``capacity * <kind>_call`` (bloc recruitment, Oberschall 1973; McAdam 1986).
+An organization that endorses an action day calls its members from ``call_day`` on (a few days
+before the action: :mod:`strikesim.engine.timeline`); the call lowers each reached member's
+threshold by ``capacity * <channel>_call`` (bloc recruitment, Oberschall 1973; McAdam 1986),
+with every call's pull together capped at ``behavior.max_pull`` (:mod:`strikesim.engine.calls`).
 An endorsement is not a strike order (American Prospect, 22 Jan 2026): members still decide by
-the threshold rule. Calls reach members gradually over the campaign (``behavior.outreach_rate``).
+the threshold rule. Calls reach members gradually (``behavior.outreach_rate``).
 """
 
 from __future__ import annotations
@@ -26,14 +29,14 @@ class Organization(mesa.Agent):
         org_id: str,
         name: str,
         capacity: float,
-        endorses: bool,
+        call_day: int | None,
         members: dict[str, np.ndarray],
     ) -> None:
         super().__init__(model)
         self.org_id = org_id
         self.name = name
         self.capacity = capacity
-        self.endorses = endorses
+        self.call_day = call_day  # the day its call goes out; None: it never calls in this run
         self.members = members  # channel -> indices of the people it reaches that way
 
     @property
@@ -42,8 +45,13 @@ class Organization(mesa.Agent):
         reached = np.unique(np.concatenate([m for m in self.members.values()] or [np.empty(0)]))
         return len(reached) * self.model.population.scale
 
+    @property
+    def endorses(self) -> bool:
+        """Does it call at some point of this run's campaign?"""
+        return self.call_day is not None
+
     def call_strengths(self) -> dict[str, float]:
-        """Threshold reduction per channel for the members it reaches, if it endorses."""
+        """Threshold reduction per channel for the members it reaches, if it calls."""
         if not self.endorses:
             return {}
         behavior = self.model.config.behavior
@@ -66,3 +74,17 @@ class LaborFederation(Union):
 
 class FaithGroup(Organization):
     """A faith network: calls the members of its affiliated congregations (channel ``faith``)."""
+
+
+class StudentAssociation(Organization):
+    """A student association: calls university students (channel ``campus``)."""
+
+
+class CommunityOrganization(Organization):
+    """An immigrant-rights or community organization: calls foreign-born residents (channel
+    ``community``)."""
+
+
+class CivicBody(Organization):
+    """A public body whose endorsement everyone hears, such as the City Council (channel
+    ``civic``)."""

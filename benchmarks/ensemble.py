@@ -3,8 +3,10 @@
     python benchmarks/ensemble.py                 # K = 32 and 64, 3 rounds
     python benchmarks/ensemble.py --sizes 8 32 64 --singles 3 --repeats 1
 
-K members share the city (``compose_config([])``: the Ice Out scenario on 429,954 people, seed
-0) and differ in behaviour — ``threshold_mean`` x ``union_call`` x ``momentum_weight``, set with
+K members share the city (``compose_config(["population=city"])``: the Ice Out scenario, 7 Jan
+to 13 Feb with its documented history, on Minneapolis's 429,954 people at 1:1 — the default
+scenario's catchment is the metro; the city keeps this table comparable — seed 0) and differ
+in behaviour — ``threshold_mean`` x ``union_call`` x ``momentum_weight``, set with
 ``dataclasses.replace`` — so members differ in thresholds (4 draws), organizational pull and
 momentum, and every cascade differs. Each measurement runs in a fresh subprocess, so its peak
 RSS (``getrusage``) is its own:
@@ -47,7 +49,7 @@ def members(k: int) -> list:
     """The first k configs of the behaviour grid on the 1:1 city."""
     from strikesim.compose import compose_config
 
-    base = compose_config([])
+    base = compose_config(["population=city"])
     grid = itertools.product(THRESHOLD_MEANS, UNION_CALLS, MOMENTUM_WEIGHTS)
     if k > len(THRESHOLD_MEANS) * len(UNION_CALLS) * len(MOMENTUM_WEIGHTS):
         raise SystemExit(f"--sizes {k}: the behaviour grid has 64 members")

@@ -2,8 +2,17 @@
 
 As in Mesa's ``virus_on_network`` example, every person is a ``FixedAgent`` in a cell of
 ``mesa.discrete_space.Network`` and reads its neighbours' state in Python each step. It copies
-a :class:`~strikesim.engine.model.StrikeModel`'s thresholds, costs, organizational calls and initial
-state, so the two must produce identical trajectories; the benchmark times both.
+a :class:`~strikesim.engine.model.StrikeModel`'s thresholds, initial state, distances and
+timeline, and asks the model's call schedule for each person's pull
+(:meth:`~strikesim.engine.calls.CallSchedule.person_pull`), so the two must produce identical
+trajectories; the benchmark times both. The rule (:mod:`strikesim.engine.rule`)::
+
+    need = threshold - pull - lift,   lift = momentum + outrage x proximity
+
+with momentum from yesterday's committed share and outrage from the timeline's shocks
+(:func:`strikesim.engine.timeline.outrage`), computed here by the model, not copied from the
+kernel. Only commitment is compared: what committed people do on an action day is not a step
+of the cascade.
 """
 
 from __future__ import annotations
@@ -11,9 +20,10 @@ from __future__ import annotations
 import inspect
 
 import mesa
+import numpy as np
 from mesa.discrete_space import FixedAgent, Network
 
-from strikesim.engine import rule
+from strikesim.engine import rule, timeline
 from strikesim.engine.model import StrikeModel
 
 
@@ -25,8 +35,7 @@ class ReferencePerson(FixedAgent):
         self.cell = cell
         self.node = i
         self.threshold = float(source.threshold[i])
-        self.cost = float(source.cost[i])
-        self.calls = [(float(s[i]), int(r[i])) for s, r in source.calls.channels()]
+        self.proximity = float(model.proximity[i])
         self.committed = bool(source.committed[i])
         self.next_committed = self.committed
 
@@ -42,10 +51,9 @@ class ReferencePerson(FixedAgent):
             degree += w
             if neighbour.committed:
                 exposure += w
-        pull = 0.0
-        for strength, reach_day in self.calls:
-            pull += strength if reach_day <= model.day else 0.0
-        need = rule.need(self.threshold, self.cost, pull, model.momentum)
+        pull = model.calls.person_pull(self.node, model.day)
+        lift = rule.lift(model.momentum, model.outrage, self.proximity)
+        need = rule.need(self.threshold, pull, lift)
         self.next_committed = bool(rule.commits(exposure, float(rule.need_weight(need, degree))))
 
     def advance(self) -> None:
@@ -57,13 +65,21 @@ class ReferenceModel(mesa.Model):
 
     def __init__(self, source: StrikeModel) -> None:
         super().__init__(rng=source.config.seed)
+        behavior = source.config.behavior
         self.graph = source.network.to_networkx()
         kwargs = {"layout": None} if "layout" in inspect.signature(Network).parameters else {}
         self.grid = Network(self.graph, capacity=1, random=self.random, **kwargs)
-        self.momentum_weight = source.config.behavior.momentum_weight
+        self.momentum_weight = behavior.momentum_weight
+        self.shock, self.memory_days = behavior.outrage_shock, behavior.outrage_memory_days
+        self.timeline = source.timeline
+        self.calls = source.calls
+        self.proximity = timeline.proximity(
+            np.asarray(source.population.distance_km), behavior.outrage_reach_km
+        )
         self.size = source.population.size
         self.day = 0
         self.momentum = 0.0
+        self.outrage = 0.0
         for cell in self.grid.all_cells:
             ReferencePerson(self, cell, source, cell.coordinate)
 
@@ -71,6 +87,7 @@ class ReferenceModel(mesa.Model):
         committed = sum(1 for a in self.agents if a.committed)
         self.momentum = self.momentum_weight * (committed / self.size)
         self.day += 1
+        self.outrage = timeline.outrage(self.timeline, self.day, self.shock, self.memory_days)
         self.agents.do("decide")
         self.agents.do("advance")
 

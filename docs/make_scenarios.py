@@ -4,6 +4,9 @@
 
 Every scenario runs with seeds 0..N-1; scenarios that share a city share the random numbers of a
 seed (strikesim.streams), so the paired difference to 13 Feb is the scenario's effect, not noise.
+Each run is a dated campaign (``scenario.start_date`` to ``scenario.date``) with the documented
+action days in between; the table gives the day modelled and, beside it, the earlier action days
+of the same runs.
 """
 
 from __future__ import annotations
@@ -26,12 +29,8 @@ SCENARIOS = [
     "ice_out_2026_narrow",
     "ice_out_2026_no_schools",
     "day_of_truth_2026_01_23",
-    "seattle_1919",
-    "minneapolis_1934",
-    "oakland_1946",
+    "march_2026_01_10",
 ]
-# What the published figure counts, where it is not marchers (see each scenario's YAML)
-PUBLISHED_COUNTS = {"seattle_1919": "strikers", "oakland_1946": "strikers"}
 OUT = Path(__file__).parent / "scenarios.md"
 
 
@@ -39,6 +38,8 @@ def one_run(job: tuple[str, int, int]) -> dict:
     name, seed, scale = job
     config = compose_config([f"scenario={name}", f"population.scale={scale}", f"seed={seed}"])
     s = simulate(config).summary
+    observed = s["observed"]  # per capita of the run's population, as the summary compares
+    earlier = {f"marchers@{e['date']} {e['kind']}": e["marchers"] for e in s["events"][:-1]}
     return {
         "scenario": name,
         "seed": seed,
@@ -48,9 +49,10 @@ def one_run(job: tuple[str, int, int]) -> dict:
         "people": s["people"],
         "marchers": s["marchers"],
         "strikers": s["striking_workers"],
-        "published": config.scenario.observed_marchers,
-        "published_low": config.scenario.observed_low,
-        "published_high": config.scenario.observed_high,
+        "published": observed["marchers"],
+        "published_low": observed["low"],
+        "published_high": observed["high"],
+        **earlier,
     }
 
 
@@ -60,10 +62,15 @@ def interval(values: pd.Series) -> str:
 
 
 def published(row: pd.Series) -> str:
-    what = PUBLISHED_COUNTS.get(row["scenario"], "marchers")
     low, high, best = row["published_low"], row["published_high"], row["published"]
     span = f"{best:,}" if low == high else f"~{best:,} ({low:,}-{high:,})"
-    return f"{span} {what}"
+    return f"{span} marchers"
+
+
+def earlier_days(runs: pd.DataFrame) -> str:
+    """The earlier action days of these runs: date, kind and median marchers (5-95%)."""
+    columns = [c for c in runs.columns if c.startswith("marchers@") and runs[c].notna().all()]
+    return "; ".join(f"{c.removeprefix('marchers@')}: {interval(runs[c])}" for c in columns) or "—"
 
 
 def table(runs: pd.DataFrame) -> str:
@@ -71,8 +78,9 @@ def table(runs: pd.DataFrame) -> str:
     base = baseline["marchers"]
     lines = [
         "| scenario | weather | coalition (endorsers) | people | simulated marchers | "
-        "simulated strikers | paired change vs 13 Feb | published |",
-        "|---|---|---|---|---|---|---|---|",
+        "simulated strikers | paired change vs 13 Feb | published (per capita) | "
+        "earlier action days of the run (simulated marchers) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in SCENARIOS:
         r = runs[runs["scenario"] == name].sort_values("seed")
@@ -84,7 +92,7 @@ def table(runs: pd.DataFrame) -> str:
         lines.append(
             f"| `{name}` | {first['weather']} | {first['coalition']} | {first['people']:,} | "
             f"{interval(r['marchers'])} | {interval(r['strikers'])} | {change} | "
-            f"{published(first)} |"
+            f"{published(first)} | {earlier_days(r)} |"
         )
     return "\n".join(lines)
 
@@ -100,7 +108,10 @@ Each scenario ran with seeds 0..{seeds - 1} at `population.scale={scale}` (one a
 {scale} people; every number is in people). Cells give the median and, in brackets, the 5-95%
 range over seeds. "Paired change" is the per-seed difference to `ice_out_2026` on the same
 city and random numbers (common random numbers): the scenario's effect without seed noise.
-Behaviour parameters are the calibrated defaults (`docs/calibration.md`).
+Each run is the campaign from its `start_date` to its `date`, with the documented action days in
+between (the 10 Jan march, the 23 Jan strike): their simulated marchers are in the last column.
+Published figures are scaled per capita to the run's population, as each run's summary compares
+them. Behaviour parameters are the shipped defaults (`conf/behavior/default.yaml`).
 
 {table(runs)}
 
@@ -117,17 +128,12 @@ Behaviour parameters are the calibrated defaults (`docs/calibration.md`).
   amplifies them: without students, or with three union locals alone, the strike stays small.
 - `day_of_truth_2026_01_23` is the documented predecessor (-20 °F, indoor refuge, the documented
   roster); its published estimates run from "over 15,000" (CGTN) to ">50,000" (Labor Notes).
-  With the defaults calibrated to 13 Feb alone the model falls **short of that range** for 23
-  Jan: either the cold penalty is too strong for a crowd with warm-up spaces, or the documented
-  roster (no UFCW, no Education Minnesota among the named endorsers) under-represents who
-  mobilized. The joint calibration `strikesim calibrate both_2026` is the tool to tell.
-- **The historical presets are illustrative.** They play 1919, 1934 and 1946 on the model of
-  2026 Minneapolis — its sectors, union rates, network and calibrated behaviour — resized to the
-  city of the day, with every organization in the roster endorsing. They say what this model
-  makes of a city of that size with a broad coalition, not what happened; the published numbers
-  stand beside them for orientation. Seattle's and Oakland's published numbers count strikers,
-  so compare them with the strikers column; Minneapolis 1934's is the crowd at Henry Ness's
-  funeral.
+  It is also an earlier action day of every 13 Feb run (last column): the same day, run on the
+  way to 13 Feb rather than as the day modelled.
+- There are no historical presets (Seattle 1919, Minneapolis 1934, Oakland 1946) on purpose:
+  played on this model they came out 2.5-16x below their published numbers, because the model has
+  no binding strike order and no unions or city of their era. See `docs/model.md`, "Historical
+  general strikes: why they are not presets".
 """
 
 

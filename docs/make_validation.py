@@ -209,8 +209,10 @@ same steps.
 ## What the strike model adds
 
 The strike model's commitment rule is this cascade with a person's need lowered by organizational
-pull and momentum and raised by job or school cost (`strikesim.engine.rule`); the per-agent Mesa
-rule and the vectorized kernel agree exactly on small graphs (`tests/test_model.py`).
+pull, momentum and outrage (`strikesim.engine.rule`); what a committed person then does on an
+action day (march, strike, walk out, boycott) is a separate decision with its own costs, outside
+the cascade. The per-agent Mesa rule and the vectorized kernel agree exactly on small graphs
+(`tests/test_model.py`).
 """
     results.write_text(DOCS / "validation.md", text)
     print(text)

@@ -1,5 +1,5 @@
-"""Real-world case data, each row with its source: the sectors of the synthetic Minneapolis and the
-roster of organizations that can endorse a strike.
+"""Real-world case data, each row with its source: the places of the Twin Cities metro, the sectors
+of the synthetic Minneapolis and the roster of organizations that can endorse a strike.
 
 The named coalitions (which of these organizations endorse) are Hydra presets in
 ``conf/coalition/``; the numbers that describe a city or a day are in ``conf/`` YAML with sources.
@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pandas takes ~0.6 s to import: validation and --help read the roster without it
     import pandas as pd
 
-ORGANIZATION_KINDS = ("union", "federation", "faith")
+ORGANIZATION_KINDS = ("union", "federation", "faith", "student_group", "community", "civic")
+
+DOWNTOWN = (44.97583, -93.26667)
+"""Latitude, longitude of downtown Minneapolis, where the marches gathered (23 Jan 2026: from The
+Commons to Target Center), from which ``places.csv`` measures ``distance_km``: the coordinates
+Wikipedia gives for Hennepin County, at the Government Center downtown (where the 23 Jan call was
+announced); The Commons is about 0.5 km east of it."""
 
 
 @cache
@@ -27,11 +33,30 @@ def sectors() -> pd.DataFrame:
 
 
 @cache
-def organizations() -> pd.DataFrame:
-    """The roster: ``org_id``, ``name``, ``kind`` (union/federation/faith), whom it ``reaches``."""
+def places() -> pd.DataFrame:
+    """Where people live: Minneapolis first (row 0), then the rest of the seven-county metro.
+
+    Columns: ``place_id``, ``name``, ``population`` (US Census 2020), ``lat``/``lon`` (the place's
+    center of population), ``distance_km`` (great-circle, from that center to :data:`DOWNTOWN`),
+    ``mean_distance_km`` (population-weighted mean over the place's census tracts: the typical
+    resident's trip, longer than the center's for the city itself), ``foreign_born_share`` (ACS)
+    and ``source``. Row order is the index a population's ``place`` array stores.
+    """
     import pandas as pd
 
-    return pd.read_csv(files(__name__) / "data" / "organizations.csv")
+    return pd.read_csv(files(__name__) / "data" / "places.csv")
+
+
+@cache
+def organizations() -> pd.DataFrame:
+    """The roster: ``org_id``, ``name``, ``kind`` (one of :data:`ORGANIZATION_KINDS`), whom it
+    ``reaches``, ``capacity``, and ``members_reported`` (a published membership count, or <NA>
+    where none was found: nullable integers, so that a missing count is never read as zero)."""
+    import pandas as pd
+
+    return pd.read_csv(
+        files(__name__) / "data" / "organizations.csv", dtype={"members_reported": "Int64"}
+    )
 
 
 @cache

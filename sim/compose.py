@@ -37,7 +37,7 @@ SWEEP_HYDRA_KEYS = ("hydra.sweep.dir", "hydra/launcher", "hydra.launcher.")
 class SweeperConfig:
     """``hydra/sweeper: strikesim`` (:mod:`strikesim.studies.sweeper`), the default sweeper.
 
-    ``params``: an experiment preset's swept overrides; ``batch_size``: jobs per launch.
+    ``params``: an experiment preset's swept overrides; ``batch_size``: tasks per launch.
     """
 
     _target_: str = "hydra_plugins.strikesim_sweeper.StrikeSweeper"

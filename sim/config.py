@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -57,6 +58,11 @@ metro at the default degrees is estimated at 59 M; 470,000 people with every deg
 so no allowed combination needs much more than ~6 GiB."""
 
 MAX_NAME_LENGTH = 64
+MAX_SCALE = 10
+"""Coarsest ``population.scale`` accepted. Measured (docs/model.md, "Scale"): mean marchers over
+seeds 0-9 of the city at 1:1, 1:2, 1:5, 1:10 agree within Monte-Carlo error; 1:20 is ~1% low
+(2.7 standard errors), 1:50 and 1:100 ~9% low — coarser runs are refused rather than biased."""
+
 SAFE_NAME = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_NAME_LENGTH}}}")
 """A name that goes into a folder name: no path separators, no spaces, bounded length."""
 
@@ -69,7 +75,7 @@ SHIPPED_RUN: tuple[str, ...] = ()
 """Overrides of the run whose values are the shipped ones: none, i.e. ``conf/config.yaml``'s
 defaults (scenario ice_out_2026, population city, network multiplex, behavior default)."""
 
-CALIBRATION_RECORD = "docs/calibration/ice_out_2026"
+CALIBRATION_RECORD = "docs/calibration/campaign_2026"
 """Where the values marked ``calibrated`` were chosen (``strikesim calibrate ice_out_2026``)."""
 
 
@@ -130,13 +136,19 @@ def param(
 
 @dataclass
 class ScenarioConfig:
-    """The strike being modelled: its day, campaign length and the published turnout to match.
+    """The day being modelled, the campaign that leads to it, and the published turnout to match.
+
+    The campaign runs from ``start_date`` (day 0) to ``date``: its length comes from the dates,
+    not from a guess. With ``history`` the documented events in between — earlier marches and
+    strikes, each with its own weather and endorsers, and the killings that act as outrage shocks
+    — come from ``scenarios/data/events.csv`` (:mod:`strikesim.engine.timeline`); the day at
+    ``date`` takes its weather and endorsers from the ``weather`` and ``coalition`` sections.
 
     Shipped values: ``conf/scenario/*.yaml``, one preset per strike (``ice_out_2026``, the seed
     account, by default), each citing its sources in comments. A preset also picks its weather and
-    coalition presets (a historical one its population too), so ``scenario=NAME`` sets up a whole
-    case. The observed range belongs to the scenario, not to the results: calibration targets and
-    comparisons read it, and :func:`validate` refuses a high end above the reference population.
+    coalition presets, so ``scenario=NAME`` sets up a whole case. The observed range belongs to the
+    scenario, not to the results: calibration targets and comparisons read it, and
+    :func:`validate` refuses a high end above the reference population.
     """
 
     name: str = param(
@@ -144,7 +156,9 @@ class ScenarioConfig:
     )
     description: str = param("", help="one line: what this scenario represents")
     date: str = param(
-        "", help="ISO date of the strike day being modelled", source="seed text: 13 Feb 2026"
+        "2026-02-13",
+        help="ISO date of the day being modelled (the last day of the run)",
+        source="seed text: 13 Feb 2026",
     )
     observed_marchers: int = param(
         30_000,
@@ -178,14 +192,30 @@ class ScenarioConfig:
         help="population the observed turnout is compared against (scaled per capita if different)",
         source="US Census 2020, Minneapolis",
     )
-    campaign_days: int = param(
-        10,
+    start_date: str = param(
+        "2026-01-07",
+        help="ISO date of the campaign's first day (day 0): organizers are committed",
+        source="7 Jan 2026: Renee Good killed by an ICE agent in Minneapolis (facts.md)",
+    )
+    history: Flag = param(
+        True,
+        help="include the documented events between start_date and date "
+        "(scenarios/data/events.csv): earlier marches, strikes and killings; false runs one call",
+    )
+    kind: str = param(
+        "strike",
+        choices=("strike", "march"),
+        help="what the day at `date` asks for: strike (no work, no school, no shopping, and a "
+        "march) or march only",
+    )
+    call_lead_days: int = param(
+        7,
         unit="days",
-        low=1,
+        low=0,
         high=365,
-        help="days of mobilization before the strike day",
-        source="three weeks after the 23 Jan strike; 23 Jan was planned in a week (facts.md)",
-        prior=(7, 28),
+        help="days before `date` on which the coalition's calls go out",
+        source="23 Jan 2026 was planned 'over the span of a mere week' (facts.md)",
+        prior=(3, 14),
     )
     school_walkouts: Flag = param(
         True,
@@ -263,11 +293,17 @@ class PopulationConfig:
 
     Shipped values: ``conf/population/*.yaml`` — ``city`` (Minneapolis at 1:1; Census, ACS and
     school figures in comments), ``metro``, ``small`` and ``classroom`` (the city's shares at other
-    sizes) and the historical presets their scenarios pick. Sector shares, union rates and job
-    precarity are not here: they are rows with sources in ``scenarios/data/sectors.csv``.
+    sizes). Sector shares, union rates and job precarity are not here: they are rows with sources
+    in ``scenarios/data/sectors.csv``.
     """
 
     name: str = param("custom", help="label of this population preset")
+    catchment: str = param(
+        "city",
+        choices=("city", "metro"),
+        help="where people live: Minneapolis only, or the seven-county metro "
+        "(scenarios/data/places.csv), each place at its distance from downtown",
+    )
     size: int = param(
         429_954,
         unit="people",
@@ -280,8 +316,9 @@ class PopulationConfig:
         1,
         unit="people per agent",
         low=1,
-        high=MAX_PEOPLE,
-        help="one agent stands for this many people",
+        high=MAX_SCALE,
+        help="one agent stands for this many people; coarser than 1:10 biases turnout "
+        "(docs/model.md, 'Scale')",
         setting=True,
     )
     worker_share: float = param(
@@ -289,23 +326,27 @@ class PopulationConfig:
         low=0,
         high=1,
         help="employed residents / population",
-        source="facts.md: labour force ~250,000-265,000 of 429,954, ~95% employed",
-        prior=(0.55, 0.62),
+        source="facts.md: city labour force ~250,000-265,000 of 429,954, ~95% employed; metro "
+        "1,778,729 of 3,163,104 (MN DEED)",
+        prior=(0.50, 0.62),
     )
     k12_share: float = param(
         0.065,
         low=0,
         high=1,
-        help="K-12 public school students / population",
-        source="Minneapolis Public Schools: 28,473 (Oct 2022), <28,000 (2023-24)",
+        help="K-12 students the educators' call can reach / population",
+        source="Minneapolis Public Schools: 28,473 (Oct 2022), <28,000 (2023-24); the metro's "
+        "school-age share is higher [est]",
+        prior=(0.06, 0.18),
     )
     university_share: float = param(
         0.08,
         low=0,
         high=1,
-        help="university students living in the city / population",
-        source="UMN Twin Cities: 56,666 students (fall 2024), ~60% living in the city",
-        prior=(0.05, 0.11),
+        help="university students / population",
+        source="UMN Twin Cities: 56,666 students (fall 2024), ~60% living in the city; the "
+        "metro has fewer per resident (0.04 [est])",
+        prior=(0.03, 0.11),
     )
     immigrant_share: float = param(
         0.145,
@@ -469,48 +510,66 @@ class BehaviorConfig:
     recorded calibration to 13 Feb 2026 (:data:`CALIBRATION_RECORD`).
     """
 
+    posterior: str = param(
+        "",
+        help="draw this section's values from a recorded posterior "
+        "(scenarios/calibration/<name>_posterior.csv), one draw per run by its seed; "
+        "empty: the values below",
+    )
+    posterior_draw: int = param(
+        -1,
+        low=-1,
+        high=10**9,
+        help="which posterior draw (a row of the table); -1: drawn by the run's seed",
+        setting=True,
+    )
     threshold_mean: float = param(
         0.35,
         unit="fraction",
-        low=0,
-        high=1,
-        help="mean threshold",
-        prior=(0.20, 0.40),
-        calibrated=True,
+        low=0.01,
+        high=0.99,
+        help="mean threshold (Beta distribution on [0, 1])",
+        prior=(0.20, 0.45),
     )
     threshold_sd: float = param(
-        0.15, unit="fraction", low=0, high=1, help="sd of thresholds", prior=(0.10, 0.20)
+        0.15,
+        unit="fraction",
+        low=0.01,
+        high=0.49,
+        help="sd of thresholds (Beta; must be below sqrt(mean * (1 - mean)))",
+        prior=(0.05, 0.25),
     )
     activist_share: float = param(
         0.005,
         low=0,
         high=1,
-        help="sympathizers committed before the campaign (organizers)",
+        help="initiators: sympathizers committed on day 0 (organizers); nobody else commits "
+        "without a contact, a call, momentum or outrage",
         prior=(0.001, 0.01),
     )
     immigrant_threshold_shift: float = param(
         -0.05,
         unit="fraction",
-        low=-1,
-        high=1,
-        help="threshold change for foreign-born residents",
+        low=-0.5,
+        high=0.5,
+        help="change of the mean threshold for foreign-born residents",
         source="the raids target their communities; fear may work the other way",
         prior=(-0.10, 0.05),
     )
     university_threshold_shift: float = param(
         -0.05,
         unit="fraction",
-        low=-1,
-        high=1,
-        help="threshold change for university students",
+        low=-0.5,
+        high=0.5,
+        help="change of the mean threshold for university students",
         prior=(-0.10, 0.0),
     )
     k12_threshold_shift: float = param(
         0.0,
         unit="fraction",
-        low=-1,
-        high=1,
-        help="threshold change for K-12 students",
+        low=-0.5,
+        high=0.5,
+        help="change of the mean threshold for K-12 students",
         prior=(-0.10, 0.10),
     )
     union_call: float = param(
@@ -521,7 +580,6 @@ class BehaviorConfig:
         help="pull of a member's own union's call",
         source="no causal estimate of an endorsement's pull exists (facts.md)",
         prior=(0.05, 0.30),
-        calibrated=True,
     )
     federation_call: float = param(
         0.05,
@@ -539,7 +597,6 @@ class BehaviorConfig:
         high=1,
         help="pull of a congregation's faith group",
         prior=(0.0, 0.20),
-        calibrated=True,
     )
     school_call: float = param(
         0.05,
@@ -548,6 +605,40 @@ class BehaviorConfig:
         high=1,
         help="pull on K-12 students of an educators' union",
         prior=(0.0, 0.10),
+    )
+    campus_call: float = param(
+        0.05,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="pull on university students of a student association's call",
+        prior=(0.0, 0.15),
+    )
+    community_call: float = param(
+        0.05,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="pull on foreign-born residents of an immigrant-rights organization's call",
+        prior=(0.0, 0.15),
+    )
+    civic_call: float = param(
+        0.01,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="pull on every resident of a public endorsement (the City Council's)",
+        prior=(0.0, 0.05),
+    )
+    max_pull: float = param(
+        0.3,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="ceiling on the summed pull of every call that reaches a person",
+        source="calls overlap: a person asked by three groups is not three times as moved "
+        "(2026-11 review) [est]",
+        prior=(0.15, 0.5),
     )
     outreach_rate: float = param(
         0.3,
@@ -564,31 +655,82 @@ class BehaviorConfig:
         high=10,
         help="pull of citywide committed share",
         prior=(0.0, 0.50),
-        calibrated=True,
+    )
+    outrage_shock: float = param(
+        0.05,
+        unit="threshold units",
+        low=0,
+        high=1,
+        help="threshold drop on the day of a killing by federal agents, near downtown",
+        source="moral shocks recruit strangers to a movement (Jasper & Poulsen 1995, Social "
+        "Problems 42(4):493-512); no estimate of their size exists [est]",
+        prior=(0.0, 0.15),
+    )
+    outrage_memory_days: float = param(
+        10.0,
+        unit="days",
+        low=0.1,
+        high=365,
+        help="e-folding time of a shock's outrage",
+        prior=(3.0, 30.0),
+    )
+    outrage_reach_km: float = param(
+        20.0,
+        unit="km",
+        low=0.1,
+        high=1000,
+        help="distance from downtown at which a shock's outrage falls to 1/e",
+        prior=(5.0, 60.0),
     )
     job_risk_weight: float = param(
-        0.2,
-        unit="threshold units",
+        1.0,
+        unit="per unit precarity",
         low=0,
-        high=1,
-        help="cost of striking at precarity 1",
-        prior=(0.1, 0.4),
+        high=10,
+        help="log-drop in the chance a committed worker strikes, at sector precarity 1",
+        source="risk weighs against grievance (Epstein 2002); no estimate for this strike",
+        prior=(0.3, 3.0),
     )
     union_protection: float = param(
-        0.5,
+        0.3,
         low=0,
         high=1,
-        help="share of job risk removed for members of an endorsing union",
-        source="many contracts have no-strike clauses: protection is partial (American Prospect)",
-        prior=(0.0, 0.75),
+        help="share of job risk removed for members of a union endorsing that day",
+        source="an endorsement is not a strike order and many contracts have no-strike clauses "
+        "(American Prospect, 22 Jan 2026): partial, likely small [est]",
+        prior=(0.0, 0.6),
     )
     student_cost: float = param(
-        0.02,
-        unit="threshold units",
+        0.3,
+        unit="log-drop",
+        low=0,
+        high=10,
+        help="log-drop in the chance a committed student walks out of school",
+        prior=(0.0, 1.0),
+    )
+    fatigue: float = param(
+        0.2,
         low=0,
         high=1,
-        help="cost of walking out of school",
-        prior=(0.0, 0.05),
+        help="drop in a person's chance to march for each earlier march they joined",
+        prior=(0.0, 0.5),
+    )
+    travel_decay_km: float = param(
+        25.0,
+        unit="km",
+        low=0.1,
+        high=1000,
+        help="distance to downtown Minneapolis at which the chance to march falls to 1/e",
+        prior=(8.0, 60.0),
+    )
+    immigrant_march_risk: float = param(
+        0.2,
+        low=0,
+        high=1,
+        help="drop in a foreign-born person's chance to march (the risk of being seen)",
+        source="fear shapes which forms of action immigrants take (Zepeda-Millan 2017, Latino "
+        "Mass Mobilization) [est]",
+        prior=(0.0, 0.5),
     )
     march_base: float = param(
         0.8,
@@ -596,7 +738,6 @@ class BehaviorConfig:
         high=1,
         help="chance a committed person marches on a mild, dry day",
         prior=(0.60, 1.00),
-        calibrated=True,
     )
     comfort_temperature_f: float = param(
         68.0,
@@ -626,13 +767,14 @@ class BehaviorConfig:
         prior=(0.0, 0.04),
     )
     precip_sensitivity: float = param(
-        0.5,
+        0.1,
         unit="per inch",
         low=0,
         high=10,
         help="log-drop in marching per inch of precipitation",
-        source="rain cuts rallies (Madestam 2013); ~1 point of votes per inch (Gomez 2007)",
-        prior=(0.0, 1.0),
+        source="~1 point of a ~55% vote turnout per inch, a log-drop of ~0.02 (Gomez et al. "
+        "2007); rain cuts rallies more (Madestam et al. 2013) [est]",
+        prior=(0.02, 0.5),
     )
     indoor_refuge_relief: float = param(
         0.3,
@@ -827,8 +969,39 @@ def _check_coalition(cfg: StrikeConfig) -> None:
         seen.add(name)
 
 
+MAX_CAMPAIGN_DAYS = 366
+"""Longest campaign (start_date to date) a run accepts: a year of daily steps."""
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date(key: str, value: str) -> date:
+    """``value`` (YYYY-MM-DD) as a date, or ConfigError naming ``key`` and the format allowed.
+
+    Only the one form: Python accepts ``20260213`` or ``2026-W07-5`` too, which would be
+    recorded as typed while the events table shows 2026-02-13.
+    """
+    try:
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{key}={_shown(value)} is not a date; allowed: an ISO date such as 2026-02-13"
+        ) from None
+
+
 def _check_scenario(cfg: StrikeConfig) -> None:
     sc = cfg.scenario
+    start = iso_date("scenario.start_date", sc.start_date)
+    day = iso_date("scenario.date", sc.date)
+    span = (day - start).days
+    if not 1 <= span <= MAX_CAMPAIGN_DAYS:
+        raise ConfigError(
+            f"scenario.start_date={sc.start_date} and scenario.date={sc.date} are {span} days "
+            f"apart; allowed: start_date 1 to {MAX_CAMPAIGN_DAYS} days before date"
+        )
     if not sc.observed_low <= sc.observed_marchers <= sc.observed_high:
         raise ConfigError(
             "scenario.observed_marchers must lie within scenario.observed_low..observed_high; "
@@ -878,12 +1051,57 @@ def _check_network(cfg: StrikeConfig) -> None:
             )
 
 
+def _check_thresholds(cfg: StrikeConfig) -> None:
+    """Each group's Beta distribution must exist: mean in (0, 1), sd below sqrt(m (1 - m)).
+
+    A group is what :func:`strikesim.engine.heterogeneity.draw_thresholds` shifts the mean for:
+    foreign-born people, students of each level, and foreign-born students (both shifts).
+    """
+    b = cfg.behavior
+    imm, uni, k12 = (
+        "immigrant_threshold_shift",
+        "university_threshold_shift",
+        "k12_threshold_shift",
+    )
+    groups: list[tuple[str, ...]] = [(), (imm,), (uni,), (k12,), (imm, uni), (imm, k12)]
+    for keys in groups:
+        mean = b.threshold_mean
+        for key in keys:
+            mean += getattr(b, key)
+        with_shift = "".join(f" + behavior.{key}={getattr(b, key)}" for key in keys)
+        if not 0.01 <= mean <= 0.99:
+            raise ConfigError(
+                f"behavior.threshold_mean={b.threshold_mean}{with_shift} gives a mean threshold "
+                f"of {mean:.3g}; allowed: a mean between 0.01 and 0.99"
+            )
+        if b.threshold_sd >= (mean * (1 - mean)) ** 0.5:
+            raise ConfigError(
+                f"behavior.threshold_sd={b.threshold_sd} is too wide for a mean threshold of "
+                f"{mean:.3g} (threshold_mean{with_shift}); allowed: below "
+                f"sqrt(mean * (1 - mean)) = {(mean * (1 - mean)) ** 0.5:.3g} (a Beta distribution)"
+            )
+
+
+def _check_posterior(cfg: StrikeConfig) -> None:
+    from strikesim.scenarios.posteriors import posterior_names
+
+    name = cfg.behavior.posterior
+    if name and name not in posterior_names():
+        allowed = ", ".join(posterior_names()) or "none is packaged"
+        raise ConfigError(
+            f"behavior.posterior={_shown(name)} is not a recorded posterior; allowed: {allowed}"
+            " (scenarios/calibration/<name>_posterior.csv), or empty for the section's values"
+        )
+
+
 def validate(cfg: StrikeConfig) -> StrikeConfig:
     """Check every range, choice and cross-field rule; raise ConfigError on the first violation."""
     _walk(cfg)
+    _check_posterior(cfg)
     _check_population(cfg)
     _check_coalition(cfg)
     _check_scenario(cfg)
+    _check_thresholds(cfg)
     _check_network(cfg)
     return cfg
 

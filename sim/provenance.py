@@ -46,7 +46,7 @@ DEPENDENCIES = (
     "omegaconf",
     "matplotlib",
     "SALib",
-    "optuna",
+    "pyabc",
 )
 """Distributions whose version can change a result (or how it is written), by their PyPI name."""
 
@@ -213,9 +213,12 @@ def data_files(config: StrikeConfig) -> dict[str, str | None]:
 
     Labels: ``scenarios/data/<name>.csv`` for the package's CSVs, ``network.path`` and
     ``network.nodes_path`` for the graph files of ``network=file`` (their paths are in the
-    config itself).
+    config itself), and ``behavior.posterior`` for the posterior table a run drew from.
     """
     paths: dict[str, Path] = dict(scenario_data_files())
+    if name := config.behavior.posterior:
+        table = files("strikesim.scenarios") / "calibration" / f"{name}_posterior.csv"
+        paths["behavior.posterior"] = Path(str(table))
     for key in ("path", "nodes_path"):
         if value := getattr(config.network, key):
             paths[f"network.{key}"] = Path(value)

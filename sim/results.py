@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pandas costs ~0.6 s to import; `strikesim --help` should no
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.parquet"
+EVENTS = "events.parquet"
 CONFIG = "config.yaml"
 PLOT = "turnout.png"
 

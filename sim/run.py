@@ -6,28 +6,35 @@ calibration call; ``save_run`` writes a run folder (see :mod:`strikesim.results`
 
 from __future__ import annotations
 
+import functools
 import logging
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
+import yaml
+from omegaconf._utils import get_omega_conf_dumper
 
 from strikesim import provenance, results
 from strikesim.config import StrikeConfig
 from strikesim.engine.ensemble import run_ensemble
 from strikesim.engine.model import StrikeModel
 from strikesim.engine.rule import wind_chill_f
+from strikesim.scenarios.events import documented_events
 
 
 @dataclass
 class RunResult:
-    """One run in memory: its config, its time series in people and its ``summary.json`` dict.
+    """One run in memory: its config, its time series in people, its action days (one row each:
+    ``events``) and its ``summary.json`` dict (the day at ``scenario.date``, and every action
+    day against its published range).
 
     Apart from the files so that calibration and attribution, which need only the summary of many
     runs, write nothing; :func:`save_run` writes it when a run is kept.
@@ -35,6 +42,7 @@ class RunResult:
 
     config: StrikeConfig
     timeseries: pd.DataFrame
+    events: pd.DataFrame
     summary: dict[str, Any]
 
 
@@ -55,10 +63,11 @@ def simulate(config: StrikeConfig, graph: nx.Graph | None = None) -> RunResult:
     model = StrikeModel(config, graph)
     try:
         model.run()
-        totals, timeseries = model.totals(), model.timeseries()
+        totals, timeseries, events = model.totals(), model.timeseries(), model.events()
     finally:
         model.release()
-    return _result(config, totals, timeseries, time.perf_counter() - start)
+    # model.config: the values run, a posterior draw's when behavior.posterior is set
+    return _result(model.config, totals, timeseries, events, time.perf_counter() - start)
 
 
 def simulate_many(configs: Sequence[StrikeConfig]) -> list[RunResult]:
@@ -78,13 +87,54 @@ def simulate_many(configs: Sequence[StrikeConfig]) -> list[RunResult]:
         runs = run_ensemble([configs[n] for n in members])
         each = (time.perf_counter() - start) / len(members)
         for n, run in zip(members, runs, strict=True):
-            found[n] = _result(configs[n], run.totals, run.timeseries, each)
+            found[n] = _result(run.config, run.totals, run.timeseries, run.events, each)
     return [found[n] for n in range(len(configs))]
+
+
+PREDICTIVE_DRAWS = 32
+"""Posterior draws behind the interval the command prints (one ensemble on the run's city)."""
+
+
+def predictive_intervals(
+    config: StrikeConfig, draws: int = PREDICTIVE_DRAWS
+) -> dict[str, dict[str, float]] | None:
+    """Each action day's marchers over ``draws`` posterior draws on this run's city: median and
+    the 90% interval (5th-95th percentiles); None without ``behavior.posterior``.
+
+    The draws are sampled by weight from the stream ``"predictive"`` of the run's seed and run as
+    one ensemble (one city: :func:`run_ensemble`), so the interval is the posterior's parameter
+    uncertainty on this seed's city and draws; across seeds the city adds a little more
+    (docs/calibration.md reports intervals over seeds and draws).
+    """
+    from strikesim.engine.draws import posterior_table
+    from strikesim.streams import stream
+
+    if not config.behavior.posterior:
+        return None
+    _, values, weight = posterior_table(config.behavior.posterior)
+    rows = stream(config.seed, "predictive").choice(len(values), size=draws, p=weight)
+    members = run_ensemble(
+        [
+            replace(config, behavior=replace(config.behavior, posterior_draw=int(row)))
+            for row in rows
+        ]
+    )
+    marchers = pd.concat([m.events[["event", "marchers"]] for m in members])
+    return {
+        event: {
+            "median": float(np.median(group)),
+            "low_90": float(np.percentile(group, 5)),
+            "high_90": float(np.percentile(group, 95)),
+            "draws": len(group),
+        }
+        for event, group in marchers.groupby("event", sort=False)["marchers"]
+    }
 
 
 def city_key(config: StrikeConfig) -> str:
     """What decides a run's city and network: its seed, population and network settings."""
-    population = {**asdict(config.population), "name": None}  # a label builds nothing
+    # a label builds nothing, and who may join is drawn per member (ensemble.MEMBER_POPULATION_KEYS)
+    population = {**asdict(config.population), "name": None, "sympathizer_share": None}
     return repr((config.seed, population, asdict(config.network)))
 
 
@@ -95,8 +145,42 @@ def _quiet_mesa() -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
+def _published(events: pd.DataFrame, config: StrikeConfig, per_capita: float) -> pd.DataFrame:
+    """``events`` with each action day's published marchers (low, central, high), scaled per
+    capita like the scenario's, and whether the run's marchers fall inside; NaN where nothing is
+    published. Documented days take theirs from ``scenarios/data/events.csv``; the day at
+    ``scenario.date`` from the scenario (``observed_low/marchers/high``)."""
+    sc = config.scenario
+    record = {e.event_id: e for e in documented_events()}
+    published = events.copy()
+    columns = {"observed_low": "observed_low", "observed_central": "observed_marchers"}
+    columns["observed_high"] = "observed_high"
+    for column, scenario_key in columns.items():
+        values = [getattr(record.get(e), column, None) for e in events["event"]]
+        values[-1] = getattr(sc, scenario_key)  # the day at scenario.date
+        published[column] = [v * per_capita if v is not None else np.nan for v in values]
+    low = published["observed_low"].fillna(0)
+    high = published["observed_high"].fillna(np.inf)
+    published["in_observed_range"] = published["observed_low"].notna() & published[
+        "marchers"
+    ].between(low, high)
+    return published
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON-ready records: NaN (nothing published) becomes None (JSON null)."""
+    return [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        for row in table.to_dict("records")
+    ]
+
+
 def _result(
-    config: StrikeConfig, totals: dict[str, Any], timeseries: pd.DataFrame, seconds: float
+    config: StrikeConfig,
+    totals: dict[str, Any],
+    timeseries: pd.DataFrame,
+    events: pd.DataFrame,
+    seconds: float,
 ) -> RunResult:
     """The run's summary in people, against the published figures, with its provenance."""
     sc, w = config.scenario, config.weather
@@ -108,6 +192,7 @@ def _result(
         "high": round(sc.observed_high * per_capita),
         "scaled_from_population": sc.reference_population,
     }
+    events = _published(events, config, per_capita)
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "date": sc.date,
@@ -123,12 +208,13 @@ def _result(
         if observed["marchers"]
         else None,
         "in_observed_range": observed["low"] <= totals["marchers"] <= observed["high"],
+        "events": _records(events),
         "wall_time_s": round(seconds, 3),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         # code, library versions and data files: where this result came from
         **provenance.record(config),
     }
-    return RunResult(config=config, timeseries=timeseries, summary=summary)
+    return RunResult(config=config, timeseries=timeseries, events=events, summary=summary)
 
 
 FigureWriter = Callable[["RunResult", Path], None]
@@ -143,14 +229,57 @@ def save_run(result: RunResult, folder: Path, figures: Sequence[FigureWriter] = 
     (:func:`strikesim.results.is_finished`).
     """
     folder = Path(folder)
-    results.write_text(
-        folder / results.CONFIG, OmegaConf.to_yaml(OmegaConf.structured(result.config))
-    )
+    results.write_text(folder / results.CONFIG, config_yaml(result.config))
     results.write_parquet(folder / results.TIMESERIES, result.timeseries)
+    results.write_parquet(folder / results.EVENTS, result.events)
     for draw in figures:
         draw(result, folder)
     summary = {**result.summary, "files": results.file_sizes(folder)}
     results.write_json(folder / results.SUMMARY, summary)
+
+
+def config_yaml(config: StrikeConfig) -> str:
+    """``config.yaml``'s text: exactly ``OmegaConf.to_yaml(OmegaConf.structured(config))``.
+
+    Building the structured config first costs ~12 ms a run and OmegaConf's pure-Python YAML
+    emitter ~3 ms more, which a sweep of small runs pays in every job folder; this dumps the
+    dataclasses directly (``tests/test_sweep_tasks.py`` checks the text for every preset).
+    """
+    return yaml_text(_plain(config))
+
+
+def yaml_text(data: Any) -> str:
+    """``data`` (plain dicts, lists, scalars) as ``OmegaConf.to_yaml`` writes it."""
+    return yaml.dump(
+        data, Dumper=_dumper(), default_flow_style=False, allow_unicode=True, sort_keys=False
+    )
+
+
+@functools.cache
+def _dumper() -> type:
+    """OmegaConf's YAML dumper, on libyaml's emitter when PyYAML has it (5x faster, same text)."""
+    omegaconf_dumper = get_omega_conf_dumper()
+    if not yaml.__with_libyaml__:
+        return omegaconf_dumper
+
+    class Dumper(yaml.CDumper):
+        """libyaml's emitter; strings quoted as OmegaConf quotes them ("1", "true")."""
+
+    Dumper.add_representer(str, omegaconf_dumper.str_representer)
+    return Dumper
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as OmegaConf's ``to_container(enum_to_str=True)`` gives it: dicts, lists, names."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def publish_run(
@@ -183,7 +312,7 @@ def report(summary: dict[str, Any], folder: Path | None = None) -> str:
     lines = [
         f"{s['scenario']} ({s['date']}; {s['weather']}; coalition {s['coalition']}, "
         f"{len(s['endorsers'])} endorsers), seed {s['seed']}",
-        f"  Marchers on the strike day: {s['marchers']:>9,} people  "
+        f"  Marchers on the day:        {s['marchers']:>9,} people  "
         f"({expected}: {ratio_text}; {verdict} the {published} range "
         f"{obs['low']:,}-{obs['high']:,})",
         f"  Strikers from work:         {s['striking_workers']:>9,} people  "
@@ -191,9 +320,29 @@ def report(summary: dict[str, Any], folder: Path | None = None) -> str:
         f"  School walkouts:            {walkouts:>9,} people  "
         f"({s['k12_walkouts']:,} K-12, {s['university_walkouts']:,} university)",
         f"  Not shopping (boycott):     {s['boycotting']:>9,} people",
+        *_event_lines(s["events"][:-1]),
         f"  Population {s['people']:,} people as {s['agents']:,} agents; "
         f"{s['wall_time_s']:.1f} s, peak {s['peak_rss_mib']:,.0f} MiB",
     ]
     if folder is not None:
-        lines.append(f"  Results: {folder}  (summary.json, timeseries.parquet, turnout.png)")
+        lines.append(
+            f"  Results: {folder}  (summary.json, events.parquet, timeseries.parquet, turnout.png)"
+        )
     return "\n".join(lines)
+
+
+def _event_lines(events: list[dict[str, Any]]) -> list[str]:
+    """One line per earlier action day of the campaign: its marchers against the record."""
+    if not events:
+        return []
+    lines = ["  Earlier in the campaign (same run):"]
+    for e in events:
+        low, high = e["observed_low"], e["observed_high"]
+        if low is None:
+            record = "no published figure"
+        elif high is None:
+            record = f"published {low:,.0f} or more"
+        else:
+            record = f"published {low:,.0f}-{high:,.0f}"
+        lines.append(f"    {e['date']} {e['kind']:<6} marchers {e['marchers']:>9,}  ({record})")
+    return lines

@@ -13,11 +13,11 @@ from PIL import Image
 
 from strikesim.cli import main
 from strikesim.viz.animation import Movie, animate, animation_config, on_palette
-from strikesim.viz.demo.drawing import FORM_COLOURS, STATE_COLOURS
-from strikesim.viz.demo.scene import STATES
+from strikesim.viz.demo.palette import FORM_COLOURS, STATE_COLOURS, STATES
 
-OVERRIDES = ["scenario.campaign_days=3", "population.scale=4"]  # 250 people, 5 frames
-DAYS = 3 + 2  # day 0, three campaign days, the strike day
+# 250 people over 3 days (no history: the run starts 10 Feb), 4 frames: day 0 to the strike day
+OVERRIDES = ["scenario.history=false", "scenario.start_date=2026-02-10", "population.scale=4"]
+DAYS = 3 + 1
 FPS = 4
 
 RGB = tuple[int, int, int]
@@ -101,7 +101,9 @@ def test_on_palette_keeps_an_exact_colour_beside_a_close_one() -> None:
 
 def test_without_mp4_only_the_gif(tmp_path: Path) -> None:
     out = tmp_path / "cascade.gif"
-    config = animation_config(["scenario.campaign_days=1", "population.scale=4"])
+    config = animation_config(
+        ["scenario.history=false", "scenario.start_date=2026-02-12", "population.scale=4"]
+    )
     assert animate(config, out) == [out]
     assert [p.name for p in tmp_path.iterdir()] == ["cascade.gif"]
 

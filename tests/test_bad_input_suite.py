@@ -31,6 +31,7 @@ BASE = ["population=small"]
 class Case:
     overrides: tuple[str, ...]
     names: str  # what the one line must mention: the key (or the override) at fault
+    allowed: str = ""  # what it must say is allowed (hand cases of cross-field rules)
 
     @property
     def id(self) -> str:
@@ -115,7 +116,39 @@ HAND_CASES = [
     Case(("population.scale=20001",), "population.scale"),  # more than population=small
     Case(("population.worker_share=0.9",), "worker_share"),
     Case(("scenario.observed_low=40000",), "scenario.observed_marchers"),
-    Case(("scenario.observed_high=500000",), "scenario.observed_high"),
+    Case(
+        ("scenario.reference_population=429954", "scenario.observed_high=500000"),
+        "scenario.observed_high",
+    ),
+    # the campaign's dates: each an ISO date, start_date 1 to 366 days before date
+    Case(("scenario.start_date=yesterday",), "scenario.start_date", "an ISO date"),
+    Case(("scenario.start_date=2026-13-01",), "scenario.start_date", "an ISO date"),
+    Case(("scenario.start_date=07/01/2026",), "scenario.start_date", "an ISO date"),
+    Case(("scenario.date=2026-02-30",), "scenario.date", "an ISO date"),
+    Case(("scenario.date=2026-02-13T09:00",), "scenario.date", "an ISO date"),
+    Case(("scenario.start_date=2026-02-13",), "scenario.start_date", "1 to 366 days before"),
+    Case(("scenario.start_date=2026-03-01",), "scenario.start_date", "1 to 366 days before"),
+    Case(("scenario.start_date=2025-01-01",), "scenario.start_date", "1 to 366 days before"),
+    Case(("scenario.date=2026-01-06",), "scenario.date", "1 to 366 days before"),
+    Case(("scenario=march_2026_01_10", "scenario.date=2027-01-11"), "scenario.date", "366 days"),
+    # thresholds are Beta distributions: sd below sqrt(m (1 - m)) for every group's mean
+    Case(("behavior.threshold_sd=0.48",), "behavior.threshold_sd", "below sqrt(mean * (1 - mean))"),
+    Case(
+        ("behavior.threshold_mean=0.05", "behavior.threshold_sd=0.25"),
+        "behavior.threshold_sd",
+        "below sqrt",
+    ),
+    Case(
+        ("behavior.threshold_sd=0.4", "behavior.k12_threshold_shift=0.5"),
+        "behavior.threshold_sd",
+        "below sqrt",
+    ),
+    Case(("behavior.threshold_mean=0.04",), "behavior.threshold_mean", "a mean between 0.01"),
+    Case(
+        ("behavior.threshold_mean=0.6", "behavior.immigrant_threshold_shift=0.4"),
+        "behavior.immigrant_threshold_shift",
+        "a mean between 0.01 and 0.99",
+    ),
     Case(("network=file",), "network.path"),
     Case(("network=file", "network.path=no-such.graphml"), "network.path"),
     Case(("network=file", "network.path=no-such.txt", "network.nodes_path=x.csv"), "network.path"),
@@ -160,6 +193,7 @@ def test_bad_input_is_one_line_exit_2_and_touches_nothing(
     assert len(lines) == 1 and lines[0].strip(), err
     assert lines[0].startswith(PREFIX), lines[0]
     assert case.names in lines[0], lines[0]
+    assert case.allowed in lines[0].partition("allowed")[2], lines[0]
     assert code == 2, (code, lines[0])
     assert out == ""
     assert tree(tmp_path) == before

@@ -1,8 +1,8 @@
-"""Pinned outcomes: nine small runs must reproduce tests/baselines/small_scenarios.json exactly.
+"""Pinned outcomes: eleven small runs must reproduce tests/baselines/small_scenarios.json exactly.
 
 Why: a refactor of the engine that is meant to keep behaviour must keep every number. This
 catches a changed count, a changed trajectory (the whole timeseries is hashed) or a changed
-summary within ~2 s. A failure lists, per scenario, each outcome that moved (old -> new).
+summary within ~10 s. A failure lists, per scenario, each outcome that moved (old -> new).
 If the change of numbers is intended, regenerate the file as tests/update_baselines.py says and
 say so in the commit message; otherwise the change is a regression.
 """

@@ -16,9 +16,13 @@ def test_small_run_writes_a_complete_results_folder(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     (folder,) = (tmp_path / "results" / "runs").iterdir()
     assert folder.name.endswith("_ice_out_2026")
-    assert {"config.yaml", "summary.json", "timeseries.parquet", "turnout.png"} <= {
-        p.name for p in folder.iterdir()
-    }
+    assert {
+        "config.yaml",
+        "summary.json",
+        "timeseries.parquet",
+        "events.parquet",
+        "turnout.png",
+    } <= {p.name for p in folder.iterdir()}
     assert not [
         p for p in folder.iterdir() if p.name.startswith(".") and p.is_file()
     ]  # no temp files
@@ -26,9 +30,20 @@ def test_small_run_writes_a_complete_results_folder(tmp_path: Path) -> None:
     assert summary["seed"] == 3 and summary["people"] == 20_000
     assert summary["versions"]["mesa"] and summary["wall_time_s"] > 0
     assert "temperature_f: 35.0" in (folder / "config.yaml").read_text()
+    # the default scenario runs the documented campaign: two earlier action days, then 13 Feb
+    events = pd.read_parquet(folder / "events.parquet")
+    assert list(events["date"]) == ["2026-01-10", "2026-01-23", "2026-02-13"]
+    assert list(events["kind"]) == ["march", "strike", "strike"]
+    assert [e["marchers"] for e in summary["events"]] == list(events["marchers"])
+    assert events["marchers"].iloc[-1] == summary["marchers"]
     ts = pd.read_parquet(folder / "timeseries.parquet")
-    assert ts.query("form == 'marching'")["people"].sum() == summary["marchers"]
-    assert f"Marchers on the strike day: {summary['marchers']:>9,} people" in proc.stdout
+    marching = ts.query("phase == 'action_day' and form == 'marching'")
+    per_day = marching.groupby("day")["people"].sum()
+    assert list(per_day.index) == list(events["day"])  # one action day per event, on its day
+    assert list(per_day) == list(events["marchers"])
+    assert f"Marchers on the day:        {summary['marchers']:>9,} people" in proc.stdout
+    for e in summary["events"][:-1]:  # the earlier days, each against its published figure
+        assert f"{e['date']} {e['kind']:<6} marchers {e['marchers']:>9,}" in proc.stdout
     assert f"Results: {folder.relative_to(tmp_path)}" in proc.stdout
     assert (folder / "turnout.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -1,15 +1,18 @@
 """Common random numbers: runs that differ only in the weather differ only in who marches.
 
 Why: the weather enters the model in one place, the chance ``p_march`` that a committed person
-marches on the strike day (:func:`strikesim.engine.rule.march_probability`). Commitment never
-depends on it, and each person's march draw ``u_i`` comes from its own named stream
-(``stream(seed, "march")``), drawn for everyone whatever the weather. So two runs with the same
-seed and different weather must have identical commitment trajectories — every day, every agent
-type — and their marchers must be nested (``u_i < p`` for a smaller ``p`` implies it for a
-larger one). That is what makes a paired weather comparison noise-free (``strikesim compare``
-and the counterfactual scenarios rely on it). A change that lets the weather touch commitment,
-draws the march coin only for some people, or draws it from a stream shared with another purpose
-breaks these tests.
+marches on an action day (:func:`strikesim.engine.rule.march_probability`, times the person's
+trip, risk and fatigue: :func:`~strikesim.engine.rule.march_chance`). Commitment never depends on
+it, and each person's march draw ``u_i`` comes from its own named stream (``stream(seed, "march
+<date>")``), drawn for everyone whatever the weather. The ``weather`` section is the day at
+``scenario.date``'s (the documented days before it keep their recorded weather), so two runs with
+the same seed and different weather must have identical commitment trajectories — every day,
+every agent type — identical earlier action days, and nested marchers on the last day (``u_i <
+c * p`` for a smaller ``p`` implies it for a larger one, the person's own factor ``c`` being the
+same). That is what makes a paired weather comparison noise-free (``strikesim compare`` and the
+counterfactual scenarios rely on it). A change that lets the weather touch commitment, draws the
+march coin only for some people, or draws it from a stream shared with another purpose breaks
+these tests.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def run(*overrides: str) -> StrikeModel:
 
 
 def commitment_trajectory(model: StrikeModel) -> pd.DataFrame:
-    """People committed per day (campaign and strike day) and agent type."""
+    """People committed per day and agent type."""
     ts = model.timeseries()
     rows = ts[ts["form"] == "committed"][["day", "phase", "agent_type", "people"]]
     return rows.sort_values(["day", "agent_type"]).reset_index(drop=True)
@@ -64,14 +67,17 @@ def test_changing_only_the_weather_leaves_every_commitment_unchanged(seed: int) 
     runs = {name: run(f"seed={seed}", *ov) for name, ov in WEATHERS.items()}
     reference = runs["as_recorded"]
     expected = commitment_trajectory(reference)
-    days = reference.config.scenario.campaign_days + 2  # day 0 .. campaign_days, strike day
-    assert sorted(expected["day"].unique()) == list(range(days))
+    assert sorted(expected["day"].unique()) == list(range(reference.strike_day + 1))
     assert expected.groupby("day").size().eq(4).all()  # every agent type on every day
     assert expected["people"].iloc[-4:].sum() > expected["people"].iloc[:4].sum()  # it spread
+    earlier = reference.events().iloc[:-1]
+    assert earlier["event"].tolist() == ["march_2026_01_10", "day_of_truth_2026_01_23"]
     probabilities = set()
     for name, model in runs.items():
         pd.testing.assert_frame_equal(commitment_trajectory(model), expected, obj=name)
         assert np.array_equal(model.committed, reference.committed), name  # the same people
+        # the documented days keep their own weather: who marched then is unchanged
+        pd.testing.assert_frame_equal(model.events().iloc[:-1], earlier, obj=name)
         probabilities.add(model.march_probability)
     assert len(probabilities) == len(WEATHERS)  # each weather did change the march chance
 
@@ -102,10 +108,11 @@ def test_marchers_fall_with_wind_and_rain_for_a_fixed_seed(key: str, values: lis
 
 @pytest.mark.slow
 def test_whole_city_weather_changes_only_who_marches() -> None:
-    """The same at full scale (429,954 people), where a shortcut for big arrays would show."""
+    """The same for the whole city at 1:1 (429,954 people), where a shortcut for big arrays
+    would show."""
     models = []
     for t in (-20, 8, 40):
-        model = StrikeModel(compose_config([f"weather.temperature_f={t}"]))
+        model = StrikeModel(compose_config(["population=city", f"weather.temperature_f={t}"]))
         model.run()
         model.release()
         models.append(model)

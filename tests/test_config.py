@@ -73,7 +73,24 @@ def test_scenario_picks_its_weather_and_coalition_but_the_command_line_wins() ->
             "network.source=magic",
             "network.source='magic' is not allowed; allowed: one of generated, file",
         ),
-        ("scenario.campaign_days=2.5", "has the wrong type; allowed: a value of type int"),
+        ("scenario.call_lead_days=2.5", "has the wrong type; allowed: a value of type int"),
+        (
+            "scenario.start_date=yesterday",
+            "scenario.start_date='yesterday' is not a date; allowed: an ISO date such as",
+        ),
+        ("scenario.date=2026-02-30", "scenario.date='2026-02-30' is not a date; allowed: an ISO"),
+        (
+            "scenario.start_date=2026-02-20",
+            "scenario.start_date=2026-02-20 and scenario.date=2026-02-13 are -7 days apart; "
+            "allowed: start_date 1 to 366 days before date",
+        ),
+        ("scenario.start_date=2024-01-01", "are 774 days apart; allowed: start_date 1 to 366"),
+        ("scenario.kind=riot", "scenario.kind='riot' is not allowed; allowed: one of strike,"),
+        (
+            "behavior.threshold_sd=0.48",
+            "behavior.threshold_sd=0.48 is too wide for a mean threshold of 0.35 "
+            "(threshold_mean); allowed: below sqrt(mean * (1 - mean)) = 0.477",
+        ),
         ("population.worker_share=0.9", "exceeds 1; allowed: a total <= 1"),
     ],
 )
@@ -89,3 +106,41 @@ def test_help_lists_every_key_with_unit_and_range() -> None:
     text = schema_help()
     assert "weather.temperature_f = 30.0  [-80 to 130 °F]" in text
     assert "population.scale" in text and "behavior.cold_sensitivity" in text
+
+
+def test_the_campaign_runs_from_start_date_to_date() -> None:
+    """One day is the shortest campaign; a year and a day the longest; both ends are dates."""
+    one_day = compose_config(["scenario.start_date=2026-02-12"]).scenario
+    assert (one_day.start_date, one_day.date) == ("2026-02-12", "2026-02-13")
+    leap = compose_config(["scenario.start_date=2025-02-12"]).scenario  # 366 days: the limit
+    assert leap.start_date == "2025-02-12"
+    with pytest.raises(ConfigError, match=r"367 days apart; allowed: start_date 1 to 366"):
+        compose_config(["scenario.start_date=2025-02-11"])
+    with pytest.raises(ConfigError, match="0 days apart"):
+        compose_config(["scenario=march_2026_01_10", "scenario.date=2026-01-07"])
+
+
+def test_threshold_spread_is_checked_for_every_groups_mean() -> None:
+    """A Beta exists only for sd < sqrt(m (1 - m)); each group's mean (with its shift) counts."""
+    compose_config(["behavior.threshold_sd=0.4"])  # fine for every default group
+    with pytest.raises(ConfigError) as err:
+        compose_config(["behavior.threshold_sd=0.4", "behavior.k12_threshold_shift=0.5"])
+    message = str(err.value)
+    assert message.startswith("behavior.threshold_sd=0.4 is too wide for a mean threshold of 0.85")
+    assert "behavior.k12_threshold_shift=0.5" in message and "\n" not in message
+    with pytest.raises(ConfigError, match=r"gives a mean threshold of -0\.01; allowed: a mean"):
+        compose_config(["behavior.threshold_mean=0.04"])  # the immigrant shift is -0.05
+    # a foreign-born university student gets both shifts: each alone is fine, together not
+    both = [
+        "behavior.threshold_mean=0.05",
+        "behavior.threshold_sd=0.01",
+        "behavior.immigrant_threshold_shift=-0.03",
+        "behavior.university_threshold_shift=-0.03",
+    ]
+    with pytest.raises(ConfigError) as err:
+        compose_config(both)
+    assert str(err.value).startswith(
+        "behavior.threshold_mean=0.05 + behavior.immigrant_threshold_shift=-0.03 + "
+        "behavior.university_threshold_shift=-0.03 gives a mean threshold of -0.01"
+    )
+    compose_config([*both[:-1], "behavior.university_threshold_shift=-0.005"])  # 0.015: fine

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strikesim.engine import rule
+from strikesim.engine import heterogeneity, rule
 from strikesim.engine.cascade import NEVER, threshold_cascade
 from strikesim.engine.graph_input import from_networkx
 from strikesim.engine.model import StrikeModel
@@ -249,17 +249,31 @@ def test_rule_is_exact_on_every_small_ratio_and_percentage() -> None:
 
 @pytest.mark.parametrize("leaves_active", [6, 7])
 @pytest.mark.parametrize("per_agent", [False, True])
-def test_strike_model_hub_at_007(make_config, per_agent: bool, leaves_active: int) -> None:
-    """The kernel and the per-agent rule both tip a 0.07 hub with exactly 7 of 100 contacts."""
-    cfg = make_config("coalition=none", "behavior.momentum_weight=0", "behavior.activist_share=0")
+def test_strike_model_hub_at_007(
+    make_config, monkeypatch, per_agent: bool, leaves_active: int
+) -> None:
+    """The kernel and the per-agent rule both tip a 0.07 hub with exactly 7 of 100 contacts.
+
+    The thresholds and initiators are set where the model draws them (so the kernel's state is
+    built from them); no call, no momentum and no outrage lower the need.
+    """
+    threshold = np.full(101, np.inf)
+    threshold[0] = 0.07
+    initiators = np.zeros(101, dtype=bool)
+    initiators[1 : leaves_active + 1] = True
+    monkeypatch.setattr(heterogeneity, "draw_thresholds", lambda *a, **k: threshold.copy())
+    monkeypatch.setattr(heterogeneity, "draw_organizers", lambda *a, **k: initiators.copy())
+    cfg = make_config(
+        "coalition=none",
+        "behavior.momentum_weight=0",
+        "scenario.history=false",
+        "scenario.start_date=2026-02-11",
+    )
     model = StrikeModel(cfg, nx.star_graph(100))
-    model.threshold[:] = np.inf
-    model.threshold[0] = 0.07
-    model.cost[:] = 0.0
-    for strength in model.calls.strength.values():
-        strength[:] = 0.0
-    model.committed[:] = False
-    model.committed[1 : leaves_active + 1] = True
+    assert model.threshold.tolist() == threshold.tolist()
+    assert np.array_equal(model.committed, initiators)
+    assert model.calls.pull(model.calls.contributions.people, model.strike_day).sum() == 0
+    assert not np.any(model.lift(1))
     model.step_per_agent() if per_agent else model.step()
     assert bool(model.committed[0]) == (leaves_active == 7)
     assert model.committed.sum() == leaves_active + (leaves_active == 7)

@@ -3,8 +3,8 @@
 - :mod:`strikesim.engine.heterogeneity`: each function against its equation on a handful of
   people, and the model calling exactly these functions;
 - :mod:`strikesim.streams`: keys by name (fixed for the original six, hashed for any other);
-- :mod:`strikesim.engine.outputs`: totals and time series built from one declaration, scaled
-  to people in one place.
+- :mod:`strikesim.engine.outputs`: totals, events and time series built from one declaration,
+  scaled to people in one place.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.stats
 
 from strikesim import scenarios, streams
 from strikesim.config import BehaviorConfig
 from strikesim.engine import heterogeneity as het
-from strikesim.engine import outputs
+from strikesim.engine import outputs, rule
 from strikesim.engine.model import StrikeModel
 from strikesim.engine.population import K12, KINDS, RESIDENT, UNIVERSITY, WORKER
 from strikesim.streams import FIXED_KEYS, hashed_key, spawn_key, stream
@@ -27,6 +28,7 @@ from strikesim.streams import FIXED_KEYS, hashed_key, spawn_key, stream
 
 
 def test_thresholds_follow_the_equation_person_by_person() -> None:
+    """A sympathizer uniform, then one uniform per person through its group's Beta inverse CDF."""
     kind = np.array([WORKER, WORKER, K12, UNIVERSITY, RESIDENT, WORKER], np.int8)
     immigrant = np.array([False, True, False, True, False, False])
     b = replace(
@@ -40,19 +42,57 @@ def test_thresholds_follow_the_equation_person_by_person() -> None:
     got = het.draw_thresholds(np.random.default_rng(7), kind, immigrant, b, 0.7, True)
     rng = np.random.default_rng(7)  # the documented draws, in the documented order
     sympathizer = rng.random(6) < 0.7
-    z = np.clip(rng.normal(0.3, 0.2, size=6), 0.0, 1.0)
-    shift = np.array([0.0, -0.05, 0.02, -0.05 - 0.04, 0.0, 0.0])
-    want = np.where(sympathizer, z + shift, np.inf)
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-15)
+    u = rng.random(6)
+    mean = 0.3 + np.array([0.0, -0.05, 0.02, -0.05 - 0.04, 0.0, 0.0])
+    nu = mean * (1 - mean) / 0.2**2 - 1
+    want = np.where(sympathizer, scipy.stats.beta.ppf(u, mean * nu, (1 - mean) * nu), np.inf)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
     assert np.isinf(got).sum() == (~sympathizer).sum()
 
 
-def test_shifts_come_after_the_clip_so_thresholds_can_fall_below_zero() -> None:
-    b = replace(BehaviorConfig(), threshold_mean=0.0, threshold_sd=0.0)
-    kind = np.array([WORKER, UNIVERSITY], np.int8)
-    got = het.draw_thresholds(np.random.default_rng(0), kind, np.array([True, False]), b, 1.0, True)
-    assert got.tolist() == [b.immigrant_threshold_shift, b.university_threshold_shift]
-    assert (got < 0).all()
+@pytest.mark.parametrize(("mean", "sd"), [(0.35, 0.15), (0.2, 0.05), (0.1, 0.08), (0.45, 0.25)])
+def test_beta_thresholds_match_mean_and_sd_with_no_mass_at_zero(mean: float, sd: float) -> None:
+    """No clipping: every threshold lies strictly inside (0, 1), none is exactly 0 (nobody
+    commits unprompted), and the draws have the configured mean and sd."""
+    alpha, beta = het.beta_parameters(mean, sd)
+    assert alpha / (alpha + beta) == pytest.approx(mean, rel=1e-12)
+    assert (alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1))) ** 0.5 == pytest.approx(
+        sd, rel=1e-12
+    )
+    n = 200_000
+    b = replace(BehaviorConfig(), threshold_mean=mean, threshold_sd=sd)
+    kind = np.full(n, WORKER, np.int8)
+    got = het.draw_thresholds(np.random.default_rng(3), kind, np.zeros(n, bool), b, 1.0, True)
+    assert np.all((got > 0) & (got < 1))
+    assert np.count_nonzero(got == 0.0) == 0
+    assert abs(got.mean() - mean) < 4 * sd / n**0.5
+    assert got.std() == pytest.approx(sd, rel=0.01)
+    # the old clipped normal put up to ~10% of people at exactly 0 here; the Beta (alpha > 1) has
+    # no atom and a density that vanishes at 0
+    assert min(alpha, beta) > 1
+    assert np.count_nonzero(got < 1e-4) < n * 1e-3
+
+
+def test_a_group_shift_moves_its_mean_and_shares_the_uniforms() -> None:
+    """Foreign-born people's mean is threshold_mean + shift; with the shift 0 they draw exactly
+    what everyone else draws from the same uniforms."""
+    n = 100_000
+    immigrant = np.arange(n) % 2 == 0
+    kind = np.full(n, RESIDENT, np.int8)
+    b = replace(BehaviorConfig(), threshold_mean=0.35, immigrant_threshold_shift=-0.1)
+    got = het.draw_thresholds(np.random.default_rng(5), kind, immigrant, b, 1.0, True)
+    assert abs(got[immigrant].mean() - 0.25) < 0.003
+    assert abs(got[~immigrant].mean() - 0.35) < 0.003
+    unshifted = het.draw_thresholds(
+        np.random.default_rng(5),
+        kind,
+        immigrant,
+        replace(b, immigrant_threshold_shift=0.0),
+        1.0,
+        True,
+    )
+    assert np.array_equal(unshifted[~immigrant], got[~immigrant])
+    assert np.all(unshifted[immigrant] > got[immigrant])  # same uniform, lower mean: lower value
 
 
 def test_no_school_walkouts_keeps_every_student_out() -> None:
@@ -61,22 +101,6 @@ def test_no_school_walkouts_keeps_every_student_out() -> None:
         np.random.default_rng(1), kind, np.zeros(4, bool), BehaviorConfig(), 1.0, False
     )
     assert np.isinf(got).tolist() == [False, True, True, False]
-
-
-# --- costs --------------------------------------------------------------------------------------
-
-
-def test_participation_cost_follows_the_equation() -> None:
-    # workers: in an endorsing union (roster 0), in a non-endorsing union (1), in none; students
-    kind = np.array([WORKER, WORKER, WORKER, K12, UNIVERSITY, RESIDENT], np.int8)
-    sector = np.array([0, 1, 1, -1, -1, -1])
-    union = np.array([0, 1, -1, -1, -1, -1])
-    endorsing = np.array([True, False])
-    precarity = np.array([0.5, 0.8])
-    b = replace(BehaviorConfig(), job_risk_weight=0.2, union_protection=0.25, student_cost=0.03)
-    got = het.participation_cost(kind, sector, union, endorsing, precarity, b)
-    want = [0.2 * 0.5 * (1 - 0.25), 0.2 * 0.8, 0.2 * 0.8, 0.03, 0.03, 0.0]
-    np.testing.assert_allclose(got, want, rtol=1e-15)
 
 
 # --- organizers, roster reach, outreach ---------------------------------------------------------
@@ -93,6 +117,12 @@ def test_organizers_are_never_drawn_among_those_who_cannot_join() -> None:
     assert not het.draw_organizers(np.random.default_rng(0), 0.0, threshold).any()
 
 
+def test_organizers_are_the_activist_share_of_sympathizers() -> None:
+    threshold = np.where(np.arange(100_000) % 4 == 0, np.inf, 0.3)
+    organizers = het.draw_organizers(np.random.default_rng(2), 0.01, threshold)
+    assert abs(organizers.sum() / 75_000 - 0.01) < 0.0015
+
+
 @pytest.mark.parametrize(
     ("reaches", "channels"),
     [
@@ -101,6 +131,10 @@ def test_organizers_are_never_drawn_among_those_who_cannot_join() -> None:
         ("k12+members", ("union", "school")),
         ("union_members", ("federation",)),
         ("congregants", ("faith",)),
+        ("university", ("campus",)),
+        ("immigrants", ("community",)),
+        ("residents", ("civic",)),
+        ("k12", ("school",)),
         ("none", ()),
     ],
 )
@@ -119,24 +153,23 @@ def test_every_roster_row_parses() -> None:
 
 
 def test_roster_members_by_channel() -> None:
-    kind = np.array([WORKER, WORKER, K12, RESIDENT, WORKER], np.int8)
-    union = np.array([3, 5, -1, -1, 3], np.int16)
-    faith_org = np.array([-1, 9, 9, 9, -1], np.int16)
-    got = het.roster_members("members+k12", 3, kind, union, faith_org)
-    assert {c: m.tolist() for c, m in got.items()} == {"union": [0, 4], "school": [2]}
-    assert het.roster_members("union_members", 7, kind, union, faith_org)[
-        "federation"
-    ].tolist() == [
-        0,
-        1,
-        4,
-    ]
-    assert het.roster_members("congregants", 9, kind, union, faith_org)["faith"].tolist() == [
-        1,
-        2,
-        3,
-    ]
-    assert het.roster_members("none", 3, kind, union, faith_org) == {}
+    kind = np.array([WORKER, WORKER, K12, RESIDENT, WORKER, UNIVERSITY], np.int8)
+    union = np.array([3, 5, -1, -1, 3, -1], np.int16)
+    faith_org = np.array([-1, 9, 9, 9, -1, -1], np.int16)
+    immigrant = np.array([False, True, False, True, False, True])
+    place = np.array([0, 2, 0, 1, 0, 0], np.int16)
+    people = (kind, union, faith_org, immigrant, place)
+
+    def members(reaches: str, org: int) -> dict[str, list[int]]:
+        return {c: m.tolist() for c, m in het.roster_members(reaches, org, *people).items()}
+
+    assert members("members+k12", 3) == {"union": [0, 4], "school": [2]}
+    assert members("union_members", 7) == {"federation": [0, 1, 4]}
+    assert members("congregants", 9) == {"faith": [1, 2, 3]}
+    assert members("university", 1) == {"campus": [5]}
+    assert members("immigrants", 1) == {"community": [1, 3, 5]}
+    assert members("residents", 1) == {"civic": [0, 2, 4, 5]}  # place 0: Minneapolis
+    assert members("none", 3) == {}
 
 
 def test_outreach_days_are_geometric_per_channel() -> None:
@@ -162,18 +195,32 @@ def test_the_model_builds_its_state_with_exactly_these_functions(make_config) ->
         cfg.scenario.school_walkouts,
     )
     assert np.array_equal(model.threshold, threshold)
-    endorsing = np.array([o.endorses for o in model.organizations])
-    precarity = scenarios.sectors()["precarity"].to_numpy(float)
-    cost = het.participation_cost(
-        pop.kind, pop.sector, pop.union, endorsing, precarity, cfg.behavior
-    )
-    assert np.array_equal(model.cost, cost)
     organizers = het.draw_organizers(
         stream(cfg.seed, "activists"), cfg.behavior.activist_share, threshold
     )
     assert np.array_equal(model.committed, organizers)
+    roster = scenarios.organizations()
+    for org, (idx, row) in zip(model.organizations, roster.iterrows(), strict=True):
+        want = het.roster_members(
+            row["reaches"], idx, pop.kind, pop.union, pop.faith_org, pop.immigrant, pop.place
+        )
+        assert org.org_id == row["org_id"] and list(org.members) == list(want)
+        assert all(np.array_equal(org.members[c], want[c]) for c in want)
+    # every call's first day: its organization's call day plus the person's outreach days
     days = het.outreach_days(stream(cfg.seed, "outreach"), cfg.behavior.outreach_rate, pop.size)
-    assert all(np.array_equal(model.calls.reach_day[c], days[c]) for c in het.CHANNELS)
+    calls = model.calls
+    contributions = calls.contributions
+    call_days = model.timeline.call_days()
+    org_ids = [o.org_id for o in contributions.orgs]
+    for k, channel in enumerate(het.CHANNELS):
+        on = contributions.channel == k
+        if not on.any():
+            continue
+        org_day = np.array([call_days.get(org_ids[o], het.NEVER) for o in contributions.org[on]])
+        want = np.where(
+            org_day < het.NEVER, org_day + days[channel][contributions.person[on]], het.NEVER
+        )
+        assert np.array_equal(calls.first_day[on], want), channel
     model.release()
 
 
@@ -230,10 +277,13 @@ def test_every_output_is_declared_with_label_unit_and_scaling() -> None:
 def test_totals_and_timeseries_come_from_the_declaration(make_config) -> None:
     model = StrikeModel(make_config("seed=2"))
     model.run()
-    totals, ts = model.totals(), model.timeseries()
+    totals, ts, events = model.totals(), model.timeseries(), model.events()
     assert tuple(totals) == outputs.TOTALS
     assert set(ts["form"]) <= set(outputs.FORMS)
-    day = ts[ts["phase"] == outputs.STRIKE_DAY]
+    assert set(ts["phase"]) == {outputs.CAMPAIGN, outputs.ACTION_DAY}
+    action_days = sorted(ts.loc[ts["phase"] == outputs.ACTION_DAY, "day"].unique())
+    assert action_days == events["day"].tolist() == [a.day for a in model.timeline.actions]
+    day = ts[(ts["phase"] == outputs.ACTION_DAY) & (ts["day"] == model.strike_day)]
     by_form = day.groupby("form")["people"].sum()
     assert by_form["marching"] == totals["marchers"]
     assert by_form["boycott"] == totals["boycotting"] == totals["committed"]
@@ -241,25 +291,47 @@ def test_totals_and_timeseries_come_from_the_declaration(make_config) -> None:
     assert by_form["walkout"] == totals["k12_walkouts"] + totals["university_walkouts"]
     kinds = day.groupby("form")["agent_type"].agg(set)
     assert kinds["striking"] == {"worker"} and kinds["walkout"] == {"k12", "university"}
-    assert kinds["marching"] == set(KINDS)
+    assert kinds["marching"] == kinds["boycott"] == set(KINDS)
+    assert totals["marchers_city"] + totals["marchers_rest_of_metro"] == totals["marchers"]
+    # the events table: one row per action day, the last one the totals
+    last = events.iloc[-1]
+    assert {k: last[k] for k in outputs.TOTALS} == totals
+    for _, event in events.iterrows():
+        rows = ts[(ts["phase"] == outputs.ACTION_DAY) & (ts["day"] == event["day"])]
+        assert rows.loc[rows["form"] == "marching", "people"].sum() == event["marchers"]
+        assert rows.loc[rows["form"] == "boycott", "people"].sum() == event["boycotting"]
     model.release()
 
 
 def test_scaling_to_people_is_declared_not_hand_applied(make_config) -> None:
     """With k people per agent every count of people is k times a count of agents; shares and
     probabilities are not scaled."""
-    k = 20
+    k = 10
     model = StrikeModel(make_config(f"population.scale={k}", "seed=1"))
     model.run()
     totals = model.totals()
     for o in outputs.OUTPUTS:
-        if o.total and o.scaling is outputs.Scaling.PEOPLE:
+        if o.scaling is outputs.Scaling.PEOPLE:
             assert totals[o.key] % k == 0, o.key
     assert totals["people"] == totals["agents"] * k
     assert 0 <= totals["unaffiliated_marcher_share"] <= 1
-    assert totals["march_probability"] == model.march_probability
+    final = model.timeline.actions[-1]
+    assert totals["march_probability"] == rule.march_probability(
+        final.weather, model.config.behavior
+    )
+    # every day's projection is the committed times the next action day's base chance
     campaign = model.timeseries().query("phase == 'campaign'")
-    committed = campaign[campaign["form"] == "committed"]["people"].to_numpy()
-    projected = campaign[campaign["form"] == "projected_marching"]["people"].to_numpy()
-    np.testing.assert_allclose(projected, committed * model.march_probability, rtol=1e-12)
+    committed = campaign[campaign["form"] == "committed"]
+    projected = campaign[campaign["form"] == "projected_marching"]
+    assert committed["day"].tolist() == projected["day"].tolist()
+    assert set(committed["people"] % k) == {0}
+    chance = {
+        d: rule.march_probability(
+            next(a for a in model.timeline.actions if a.day >= d).weather, model.config.behavior
+        )
+        for d in range(model.strike_day + 1)
+    }
+    assert len(set(chance.values())) == len(model.timeline.actions)  # each day its own weather
+    want = committed["people"].to_numpy() * committed["day"].map(chance).to_numpy()
+    np.testing.assert_allclose(projected["people"].to_numpy(), want, rtol=1e-12)
     model.release()

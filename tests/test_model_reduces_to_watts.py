@@ -4,33 +4,44 @@ Why (issue "Model", item 8): ``docs/validation.md`` holds the engine's *kernel* 
 and Watts, but only through :func:`strikesim.engine.cascade.threshold_cascade`. The strike model's
 campaign is that kernel with each person's need changed (:mod:`strikesim.engine.rule`)::
 
-    need_i(t) = threshold_i + cost_i - pull_i(t) - momentum(t)
+    need_i(t) = threshold_i - pull_i(t) - lift_i(t),   lift_i(t) = momentum(t) + outrage(t) * prox_i
 
-Through config values alone — no organization endorses (pull 0), ``momentum_weight=0``, no job
-risk and no student cost (cost 0 for everyone, union or not, whatever the sector's precarity),
-``threshold_sd=0`` with every threshold shift 0, every person a sympathizer and school walkouts on
-(otherwise non-sympathizers and students get an infinite threshold) — the need is the same ``phi``
-for everyone on every day, and the campaign should be exactly Watts's synchronous cascade started
-from the organizers. These tests run that through StrikeModel's own :meth:`step` (and the
-per-agent :meth:`step_per_agent`), on Erdős–Rényi graphs passed to the model:
+Through config values — no organization calls (``coalition=none``, and ``scenario.history=false``
+so that no documented event's endorsers call either: pull 0), no documented killing (history off:
+outrage 0), ``momentum_weight=0``, every threshold shift 0, every person a sympathizer and school
+walkouts on (otherwise non-sympathizers and students get an infinite threshold) — and with every
+threshold equal to ``phi``, the need is the same ``phi`` for everyone on every day, and the
+campaign should be exactly Watts's synchronous cascade started from the initiators.
+
+Thresholds are Beta draws, and the schema refuses ``threshold_sd`` below 0.01 (a Beta needs a
+spread), so the uniform threshold is set on the model after construction
+(:func:`set_uniform_thresholds`): the draws at the narrowest spread are checked to lie near
+``phi`` and then replaced by their sd -> 0 limit, in the arrays the kernel and the agents read.
+Commitment has no cost term any more: job risk and the student cost act on the action day only,
+so the reduction keeps their (non-zero) defaults, and a test checks they move no commitment.
+
+These tests run that through StrikeModel's own :meth:`step` (and the per-agent
+:meth:`step_per_agent`), on Erdős–Rényi graphs passed to the model, over an N-day campaign
+(``scenario.start_date`` N days before ``scenario.date``):
 
 1. Node by node and day by day, the committed set equals an exact-rational textbook Watts loop
-   and ``threshold_cascade`` from the same organizers, including thresholds ``phi = 1/k`` where
+   and ``threshold_cascade`` from the same initiators, including thresholds ``phi = 1/k`` where
    nodes tip with exactly ``phi * degree`` committed contacts (the ``>=`` convention), and on a
-   typed graph (workers, students, residents) where only the zeroed config keys remove the cost.
-2. Watts's window: one organizer on ER graphs of 3,000 nodes gives global cascades (share > 0.5)
+   typed graph (workers, students, residents, union members) with job risk and student cost on.
+2. Watts's window: one initiator on ER graphs of 3,000 nodes gives global cascades (share > 0.5)
    for mean degrees inside :func:`strikesim.classics.theory.watts_window` and none well outside
    it; the global ones fill the giant component, as in Watts's Fig. 1.
-3. Controls: each switch turned back on (momentum, job risk, student cost, organizations' pull,
-   threshold spread, non-sympathizers) breaks the day-by-day equality of 1, so it can fail. (On
-   the graph used, most of them change *when* people commit more than who ends committed: the
-   cascade is global and reaches the same component either way.)
+3. Controls: each mechanism turned back on (momentum, outrage, organizations' pull, threshold
+   spread, non-sympathizers) breaks the day-by-day equality of 1, so it can fail. (On the graph
+   used, most of them change *when* people commit more than who ends committed: the cascade is
+   global and reaches the same component either way.)
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Hashable, Iterable
+from datetime import date, timedelta
 from fractions import Fraction
 
 import networkx as nx
@@ -47,11 +58,10 @@ from strikesim.engine.population import KINDS
 
 WATTS = (
     "population=small",  # shares for completing a given graph's people; its size is the graph's
-    "coalition=none",  # no endorser: every organization's call has strength 0 -> pull 0
+    "coalition=none",  # no endorser of the day at scenario.date
+    "scenario.history=false",  # no documented calls, marches or killings: pull 0, outrage 0
     "behavior.momentum_weight=0",
-    "behavior.job_risk_weight=0",  # workers' cost: job_risk_weight * precarity * (...) = 0
-    "behavior.student_cost=0",
-    "behavior.threshold_sd=0",  # Normal(phi, 0) is phi
+    "behavior.threshold_sd=0.01",  # the narrowest Beta the schema allows (set to phi below)
     "behavior.immigrant_threshold_shift=0",
     "behavior.university_threshold_shift=0",
     "behavior.k12_threshold_shift=0",
@@ -60,11 +70,40 @@ WATTS = (
 )
 """Overrides that switch off everything the strike model adds to a plain threshold cascade."""
 
+NO_PULL = tuple(f"behavior.{channel}_call=0" for channel in CHANNELS)
+"""Every channel's pull 0: organizations may call, but their calls move no one."""
+
 
 @functools.cache
 def watts_config(*changes: str) -> StrikeConfig:
     """The reduced config, with ``changes`` (for the controls) composed after it."""
     return compose_config([*WATTS, *changes])
+
+
+def start_date(config: StrikeConfig, days: int) -> str:
+    """The start date of a ``days``-day campaign ending on the config's ``scenario.date``."""
+    end = date.fromisoformat(config.scenario.date)
+    return (end - timedelta(days=days)).isoformat()
+
+
+def set_uniform_thresholds(model: StrikeModel, phi: float) -> None:
+    """Every finite threshold becomes ``phi``: the Beta's sd -> 0 limit, before the first step.
+
+    The draws (``threshold_sd=0.01``, mean ``phi``) are first checked to lie within 0.08 (8 sd)
+    of ``phi``, so what is replaced is the narrowest spread, not another distribution. Infinite
+    thresholds (non-sympathizers) come from the config and stay. Set where the rule reads them:
+    the model's ``threshold`` (the kernel's member and the per-agent rule read this array) and
+    the kernel's ``need_s`` (threshold - pull of the people who can commit; no call has arrived
+    on day 0).
+    """
+    kernel = model.kernel
+    assert model.day == 0 and len(kernel.members) == 1
+    assert kernel.members[0].threshold is model.threshold
+    finite = np.isfinite(model.threshold)
+    assert np.all(np.abs(model.threshold[finite] - phi) < 0.08)
+    model.threshold[finite] = phi
+    assert np.array_equal(kernel.people, np.flatnonzero(finite))  # who can commit
+    kernel.need_s[0] = model.threshold[kernel.people]
 
 
 def reduced_model(
@@ -73,27 +112,33 @@ def reduced_model(
     *,
     seed: int,
     activist_share: float,
-    campaign_days: int,
+    days: int,
     changes: tuple[str, ...] = (),
+    uniform: bool = True,
 ) -> StrikeModel:
-    """StrikeModel on ``graph`` with uniform threshold ``phi``, as a user would build it."""
-    return StrikeModel(
-        watts_config(*changes),
+    """StrikeModel on ``graph`` with threshold ``phi`` over a ``days``-day campaign, as a user
+    would build it; ``uniform``: every threshold exactly ``phi`` (see set_uniform_thresholds)."""
+    config = watts_config(*changes)
+    model = StrikeModel(
+        config,
         graph,
         seed=seed,
         threshold_mean=phi,
         activist_share=activist_share,
-        campaign_days=campaign_days,
+        start_date=start_date(config, days),
     )
+    if uniform:
+        set_uniform_thresholds(model, phi)
+    return model
 
 
 def assert_reduced(model: StrikeModel, phi: float) -> None:
     """Every term the strike adds to the need is zero, and every threshold is ``phi``."""
     assert np.all(model.threshold == phi)
-    assert np.all(model.cost == 0.0)
-    for channel in CHANNELS:
-        assert not model.calls.strength[channel].any()
-    assert model.momentum == 0.0
+    assert not model.calls.changes_on  # no call ever starts pulling: pull 0 on every day
+    assert not model.timeline.shock_days
+    for day in range(1, model.strike_day + 1):
+        assert not model.lift(day).any(), day  # neither momentum nor outrage
 
 
 def organizers(model: StrikeModel, graph: nx.Graph) -> list[Hashable]:
@@ -132,20 +177,27 @@ def exact_watts(
 
 
 def er_graph(n: int, z: float, seed: int, typed: bool = False) -> nx.Graph:
-    """Erdős–Rényi G(n, p) of mean degree ``z``; ``typed``: random worker/student/resident types."""
+    """Erdős–Rényi G(n, p) of mean degree ``z``; ``typed``: random worker/student/resident types,
+    and every other worker a member of SEIU Local 26 (a union of the roster)."""
     graph = nx.fast_gnp_random_graph(n, z / (n - 1), seed=seed)
     if typed:
         rng = np.random.default_rng(seed)
+        workers = 0
         for v, kind in zip(graph.nodes, rng.choice(KINDS, size=n).tolist(), strict=True):
             graph.nodes[v]["type"] = kind
+            if kind == "worker":
+                if workers % 2 == 0:
+                    graph.nodes[v]["union"] = "seiu_26"
+                workers += 1
     return graph
 
 
 def campaign_by_day(model: StrikeModel, *, per_agent: bool = False) -> list[np.ndarray]:
-    """The committed array on day 0 and after each campaign day, through the model's own step."""
+    """The committed array on day 0 and after each day to the last, through the model's own
+    step (the last day, at ``scenario.date``, is an action day: commitment first, then acts)."""
     days = [model.committed.copy()]
     advance = model.step_per_agent if per_agent else model.step
-    while model.day < model.config.scenario.campaign_days:
+    while model.running:
         advance()
         days.append(model.committed.copy())
     return days
@@ -170,7 +222,7 @@ NODE_CASES = [
     (Fraction(1, 5), 300, 5.0, 3, False),  # 0.2, the float that rounds above 1/5
     (Fraction(18, 100), 300, 3.0, 4, False),  # Watts's phi = 0.18
     (Fraction(1, 10), 300, 9.0, 5, False),  # many boundary nodes at degree 10, 20
-    (Fraction(1, 4), 300, 4.0, 6, True),  # workers, students, residents: cost zeroed by config
+    (Fraction(1, 4), 300, 4.0, 6, True),  # workers, students, residents; job risk on
     (Fraction(1, 6), 300, 6.0, 7, True),
 ]
 
@@ -182,12 +234,14 @@ def test_campaign_is_the_watts_cascade_node_by_node(
 ) -> None:
     """Each day's committed set is the Watts cascade's active set after as many steps."""
     graph = er_graph(n, z, graph_seed, typed)
-    # campaign_days = n: a synchronous monotone cascade on n nodes stops within n - 1 steps
-    model = reduced_model(graph, float(phi), seed=graph_seed, activist_share=0.02, campaign_days=n)
+    # n days: a synchronous monotone cascade on n nodes stops within n - 1 steps
+    model = reduced_model(graph, float(phi), seed=graph_seed, activist_share=0.02, days=n)
     assert_reduced(model, float(phi))
-    if typed:  # cost is zero by the config, not for want of workers, students or union members
+    if typed:  # what acting costs workers and students is on, and they are there
         kinds = set(model.population.kind.tolist())
         assert len(kinds) == len(KINDS) and (model.population.union >= 0).any()
+        behavior = model.config.behavior
+        assert behavior.job_risk_weight > 0 and behavior.student_cost > 0
     seeds = organizers(model, graph)
     assert 1 <= len(seeds) < n // 10
 
@@ -200,17 +254,20 @@ def test_campaign_is_the_watts_cascade_node_by_node(
     if phi.numerator == 1:
         assert at_boundary > 0  # some node tipped with exactly phi * degree committed contacts
 
-    assert first_departure(campaign_by_day(model, per_agent=per_agent), step) is None
-    model.step()  # the strike day changes no one's commitment
-    assert not model.running
+    days = campaign_by_day(model, per_agent=per_agent)
+    assert len(days) == n + 1 and first_departure(days, step) is None
+    assert not model.running and model.day == model.strike_day == n
     assert np.array_equal(model.committed, engine.active)
-    assert model.momentum == 0.0  # still nothing but the cascade, with everyone it committed
+    assert not model.lift(n).any()  # still nothing but the cascade, with everyone it committed
+    # the last day is the action day: those who act are among the committed
+    assert not np.any(model.marching & ~model.committed)
+    assert model.events()["committed"].tolist() == [int(engine.active.sum())]
 
 
 def test_datacollector_reports_the_cascade_history() -> None:
     """What the model reports per day (all residents, scale 1) is the cascade's active count."""
     graph = er_graph(300, 4.0, 11)
-    model = reduced_model(graph, 0.25, seed=11, activist_share=0.02, campaign_days=40)
+    model = reduced_model(graph, 0.25, seed=11, activist_share=0.02, days=40)
     engine = threshold_cascade(graph, 0.25, organizers(model, graph))
     model.run()
     committed = model.datacollector.get_model_vars_dataframe()["committed_resident"].to_numpy()
@@ -228,9 +285,9 @@ GLOBAL = 0.5
 
 @functools.cache
 def single_organizer_seeds(n: int, count: int) -> tuple[int, ...]:
-    """The first ``count`` config seeds for which the model draws exactly one organizer of ``n``.
+    """The first ``count`` config seeds for which the model draws exactly one initiator of ``n``.
 
-    Organizers are drawn per person (``u_i < activist_share``), so on n people with share 1/n
+    Initiators are drawn per person (``u_i < activist_share``), so on n people with share 1/n
     their number is about Poisson(1); one seed, as in Watts's experiment, is kept by choosing
     config seeds. Found on the edgeless graph (cheap to build); each run checks its own count.
     """
@@ -238,7 +295,7 @@ def single_organizer_seeds(n: int, count: int) -> tuple[int, ...]:
     found = []
     seed = 0
     while len(found) < count:
-        model = reduced_model(empty, 0.18, seed=seed, activist_share=1 / n, campaign_days=1)
+        model = reduced_model(empty, 0.18, seed=seed, activist_share=1 / n, days=1)
         if model.committed.sum() == 1:
             found.append(seed)
         model.release()
@@ -248,7 +305,7 @@ def single_organizer_seeds(n: int, count: int) -> tuple[int, ...]:
 
 def run_to_rest(model: StrikeModel) -> np.ndarray:
     """Step the campaign until a day commits no one new (the need is constant, so it stays)."""
-    while model.day < model.config.scenario.campaign_days:
+    while model.running:
         before = model.committed.copy()
         model.step()
         if np.array_equal(before, model.committed):
@@ -265,7 +322,7 @@ def cascade_shares(phi: float, z: float) -> tuple[np.ndarray, list[float]]:
         giants.append(max(len(c) for c in nx.connected_components(graph)) / N)
         engine = ThresholdModel(graph, phi)
         for seed in single_organizer_seeds(N, SEEDS_PER_GRAPH):
-            model = reduced_model(graph, phi, seed=seed, activist_share=1 / N, campaign_days=365)
+            model = reduced_model(graph, phi, seed=seed, activist_share=1 / N, days=365)
             assert_reduced(model, phi)
             seeds = organizers(model, graph)
             assert len(seeds) == 1
@@ -313,34 +370,80 @@ def test_global_cascades_through_the_model_occur_in_the_watts_window(
 
 # --- 3. controls: each piece of the strike model breaks the reduction -----------------------------
 CONTROLS = [
-    # (why, config overrides composed after the reduction, typed people)
-    ("momentum", ("behavior.momentum_weight=0.2",), False),
-    ("job risk", ("behavior.job_risk_weight=0.2",), True),
-    ("student cost", ("behavior.student_cost=0.1",), True),
-    ("calls", ("coalition=broad",), True),
-    ("spread", ("behavior.threshold_sd=0.05",), False),
-    ("sympathizers", ("population.sympathizer_share=0.8",), False),
+    # (why, config overrides composed after the reduction, typed people, thresholds set to phi)
+    ("momentum", ("behavior.momentum_weight=0.2",), False, True),
+    # the documented killings (7 and 24 Jan) as shocks, the first on day 2 of the 300 (a last
+    # day 300 days after 5 Jan); the documented callers call, with pull 0
+    (
+        "outrage",
+        (
+            "scenario.history=true",
+            "scenario.date=2026-11-01",
+            "behavior.outrage_shock=0.15",
+            *NO_PULL,
+        ),
+        False,
+        True,
+    ),
+    # the broad coalition's calls go out on day 0 (365 days before scenario.date)
+    ("calls", ("coalition=broad", "scenario.call_lead_days=365"), True, True),
+    ("spread", ("behavior.threshold_sd=0.05",), False, False),  # the Beta draws, not phi
+    ("sympathizers", ("population.sympathizer_share=0.8",), False, True),
 ]
 
 
-@pytest.mark.parametrize(("why", "changes", "typed"), CONTROLS, ids=[c[0] for c in CONTROLS])
+@pytest.mark.parametrize(
+    ("why", "changes", "typed", "uniform"), CONTROLS, ids=[c[0] for c in CONTROLS]
+)
 def test_each_strike_mechanism_breaks_the_equality(
-    why: str, changes: tuple[str, ...], typed: bool
+    why: str, changes: tuple[str, ...], typed: bool, uniform: bool
 ) -> None:
     """Turned back on, each mechanism moves who commits when: the day-by-day check can fail."""
     phi, n = 0.25, 300
     graph = er_graph(n, 4.0, 6, typed)
-    plain = reduced_model(graph, phi, seed=6, activist_share=0.02, campaign_days=n)
-    model = reduced_model(graph, phi, seed=6, activist_share=0.02, campaign_days=n, changes=changes)
+    plain = reduced_model(graph, phi, seed=6, activist_share=0.02, days=n)
+    model = reduced_model(
+        graph, phi, seed=6, activist_share=0.02, days=n, changes=changes, uniform=uniform
+    )
     with pytest.raises(AssertionError):
         assert_reduced(model, phi)
     plain_watts = threshold_cascade(graph, phi, organizers(plain, graph))
     assert first_departure(campaign_by_day(plain), plain_watts.activation_step) is None
-    # the cascade the model would follow, were it reduced, starts from its own organizers
+    # the cascade the model would follow, were it reduced, starts from its own initiators
     watts = threshold_cascade(graph, phi, organizers(model, graph))
     days = campaign_by_day(model)
-    assert first_departure(days, watts.activation_step) is not None, why
-    if why == "momentum":  # it only lowers the need: each day, the cascade's set and more
+    departure = first_departure(days, watts.activation_step)
+    assert departure is not None, why
+    if why == "outrage":  # nothing differs before the first killing
+        assert departure >= model.timeline.shock_days[0] > 0
+    if why in ("momentum", "outrage"):  # they only lower the need: the cascade's set and more
         for day, committed in enumerate(days):
             in_cascade = (watts.activation_step != NEVER) & (watts.activation_step <= day)
             assert np.all(committed[in_cascade])
+
+
+def test_what_acting_costs_moves_no_commitment() -> None:
+    """Job risk, union protection, the student cost, the trip downtown and the risk of being
+    seen act on the action day only: every day's committed set is the reduction's, and only
+    what the committed do on the last day changes."""
+    phi, n = 0.25, 300
+    graph = er_graph(n, 4.0, 6, typed=True)
+    costly = (
+        "behavior.job_risk_weight=8",
+        "behavior.union_protection=0",
+        "behavior.student_cost=8",
+        "behavior.travel_decay_km=0.5",
+        "behavior.immigrant_march_risk=1",
+    )
+    cheap = ("behavior.job_risk_weight=0", "behavior.student_cost=0")
+    runs = {}
+    for label, changes in (("costly", costly), ("cheap", cheap)):
+        model = reduced_model(graph, phi, seed=6, activist_share=0.02, days=n, changes=changes)
+        assert_reduced(model, phi)
+        runs[label] = (campaign_by_day(model), model.totals())
+    (costly_days, costly_totals), (cheap_days, cheap_totals) = runs["costly"], runs["cheap"]
+    assert all(np.array_equal(a, b) for a, b in zip(costly_days, cheap_days, strict=True))
+    assert costly_totals["committed"] == cheap_totals["committed"] > 0
+    assert costly_totals["boycotting"] == cheap_totals["boycotting"]  # every committed person
+    for key in ("striking_workers", "k12_walkouts", "university_walkouts", "marchers"):
+        assert costly_totals[key] < cheap_totals[key], key

@@ -14,20 +14,23 @@ import yaml
 
 from strikesim.compose import compose_config
 from strikesim.config import SHIPPED_RUN, SchemaKey, param, schema_help, schema_keys
+from strikesim.studies.calibration_spec import schema_priors
 
 ROOT = Path(__file__).resolve().parents[1]
-# the YAML files the default run (SHIPPED_RUN) composes, by the key prefix they fill
+SHIPPED = compose_config(list(SHIPPED_RUN))
+# the YAML files the default run (SHIPPED_RUN) composes, by the key prefix they fill: each
+# group's preset, as the scenario picks it (ice_out_2026 picks the metro population)
 SHIPPED_FILES = {
-    "population": "conf/population/city.yaml",
+    "population": f"conf/population/{SHIPPED.population.name}.yaml",
     "network": "conf/network/multiplex.yaml",
     "behavior": "conf/behavior/default.yaml",
-    "weather": "conf/weather/feb13_2026.yaml",
-    "scenario": "conf/scenario/ice_out_2026.yaml",
+    "weather": f"conf/weather/{SHIPPED.weather.name}.yaml",
+    "scenario": f"conf/scenario/{SHIPPED.scenario.name}.yaml",
 }
-CALIBRATION_SPEC = ROOT / "scenarios/calibration/ice_out_2026.yaml"
+CALIBRATION_SPEC = ROOT / "scenarios/calibration/campaign_2026.yaml"
 # the only numbers that are no real-world quantity: listed here so that nothing slips out of
 # needing a source by being called a setting
-SETTINGS = {"seed", "population.scale"}
+SETTINGS = {"seed", "population.scale", "behavior.posterior_draw"}  # which posterior row: a choice
 KEYS = schema_keys()
 
 
@@ -67,7 +70,9 @@ def test_the_parameter_table_in_docs_is_up_to_date() -> None:
     generator = load_generator()
     current = (ROOT / "docs/model.md").read_text(encoding="utf-8")
     assert generator.render(current) == current, "run: python docs/make_parameters.py"
-    assert "| `behavior.threshold_mean` | 0.294 |" in current  # the shipped, not the schema, value
+    # the shipped value (the metro the default scenario picks), not the schema's (the city)
+    assert f"| `population.size` | {SHIPPED.population.size:,} |" in current
+    assert SHIPPED.population.size != 429_954
 
 
 @pytest.mark.parametrize("key", [k for k in KEYS if numeric(k)], ids=lambda k: k.key)
@@ -81,7 +86,7 @@ def test_every_number_has_a_source_or_a_prior(key: SchemaKey) -> None:
 
 
 def test_priors_are_ranges_inside_the_allowed_values_that_hold_the_shipped_value() -> None:
-    shipped = compose_config(list(SHIPPED_RUN))
+    shipped = SHIPPED
     for key in KEYS:
         prior = key.meta["prior"]
         if prior is None:
@@ -101,7 +106,7 @@ def test_yaml_marks_agree_with_the_schema() -> None:
     by_key = {k.key: k.meta for k in KEYS}
     numbers = {k.key for k in KEYS if numeric(k)}
     comments = yaml_comments()
-    assert "behavior.threshold_mean" in comments and "scenario.campaign_days" in comments
+    assert "population.size" in comments and "scenario.call_lead_days" in comments
     calibrated = set()
     for key, comment in comments.items():
         meta = by_key[key]
@@ -115,26 +120,30 @@ def test_yaml_marks_agree_with_the_schema() -> None:
             assert stated, f"{key}: a [cal] comment states its prior"
     assert calibrated == {k.key for k in KEYS if k.meta["calibrated"]}
     # conf/behavior/default.yaml: "None is measured directly for this strike: they are [est]"
-    for key in KEYS:
-        if key.key.startswith("behavior."):
+    for key in KEYS:  # (behavior.posterior and posterior_draw choose values: no quantity)
+        if key.key.startswith("behavior.") and numeric(key) and key.key not in SETTINGS:
             assert key.meta["prior"] is not None, key.key
 
 
 def test_calibrated_priors_are_the_calibration_specs() -> None:
-    spec = yaml.safe_load(CALIBRATION_SPEC.read_text(encoding="utf-8"))["parameters"]
+    """The shipped calibration fits every key marked calibrated, with the schema's prior: a spec
+    names keys (or patterns), never a prior of its own."""
+    patterns = yaml.safe_load(CALIBRATION_SPEC.read_text(encoding="utf-8"))["parameters"]
+    assert isinstance(patterns, list) and all(isinstance(p, str) for p in patterns)
+    fitted = schema_priors(patterns)
     by_key = {k.key: k.meta for k in KEYS}
-    assert set(spec) == {k for k, m in by_key.items() if m["calibrated"]}
-    for key, (low, high) in spec.items():
-        assert by_key[key]["prior"] == (low, high), key
+    assert {k for k, m in by_key.items() if m["calibrated"]} <= set(fitted)
+    for key, prior in fitted.items():
+        assert by_key[key]["prior"] == (prior.low, prior.high), key
 
 
 def test_help_shows_sources_and_priors_compactly() -> None:
     lines = {
         line.split(" = ")[0].strip(): line for line in schema_help(compose_config([])).splitlines()
     }
-    assert lines["behavior.threshold_mean"].endswith("(prior 0.2 to 0.4, calibrated)")
+    assert lines["behavior.threshold_mean"].endswith("(prior 0.2 to 0.45, calibrated)")
     assert "(source: US Census 2020, Minneapolis" in lines["population.size"]
-    assert "prior 7 to 28" in lines["scenario.campaign_days"]
+    assert "prior 3 to 14" in lines["scenario.call_lead_days"]
     assert lines["seed"].endswith("(run setting)")
     assert "(" not in lines["weather.name"].split("  ")[-1]  # a label: no provenance
     assert all("\n" not in line for line in lines.values())

@@ -1,4 +1,4 @@
-"""The synthetic population reproduces the configured shares."""
+"""The synthetic population reproduces the configured shares; union members share workplaces."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from strikesim import scenarios
-from strikesim.engine.population import K12, KINDS, UNIVERSITY, WORKER, build_population
+from strikesim.engine.population import (
+    CITY,
+    K12,
+    KINDS,
+    UNIVERSITY,
+    WORKER,
+    build_population,
+)
 from strikesim.streams import stream
 
 
@@ -32,10 +39,70 @@ def test_union_rate_and_sectors_follow_the_sector_table(city) -> None:
     workers = pop.kind == WORKER
     expected = float((table["share_of_workers"] * table["union_rate"]).sum())
     assert expected == pytest.approx(0.1533, abs=1e-4)  # inside BLS Minnesota 13.3-17.1%
-    assert np.mean(pop.union[workers] >= 0) == pytest.approx(expected, abs=0.01)
+    assert np.mean(pop.union[workers] >= 0) == pytest.approx(expected, abs=0.015)
     assert np.all(pop.union[~workers] < 0) and np.all(pop.sector[~workers] < 0)
     shares = np.bincount(pop.sector[workers], minlength=len(table)) / workers.sum()
     np.testing.assert_allclose(shares, table["share_of_workers"], atol=0.01)
+
+
+def test_each_sectors_union_density_is_its_rate_in_expectation(city) -> None:
+    """Whole workplaces unionize with the sector's rate, so members number rate x workers in
+    expectation; given the workplace sizes n_w the variance is rate (1 - rate) sum n_w^2."""
+    _, pop = city
+    for s, rate in enumerate(scenarios.sectors()["union_rate"]):
+        in_sector = pop.sector == s
+        sizes = np.bincount(pop.workplace[in_sector])
+        members = np.count_nonzero(in_sector & (pop.union >= 0))
+        sd = np.sqrt(rate * (1 - rate) * np.sum(sizes.astype(float) ** 2))
+        assert abs(members - rate * in_sector.sum()) <= 4 * sd, (s, members, rate)
+
+
+def test_a_multi_union_sector_splits_its_bargaining_units_by_the_table_shares(city) -> None:
+    _, pop = city
+    table = scenarios.sectors()
+    healthcare = int(np.flatnonzero(table["sector"] == "healthcare")[0])
+    ids = {name: i for i, name in enumerate(scenarios.organization_ids())}
+    units = np.unique(pop.workplace[(pop.sector == healthcare) & (pop.union >= 0)])
+    local = np.array([pop.union[np.argmax(pop.workplace == w)] for w in units])
+    mna = np.mean(local == ids["minnesota_nurses_association"])
+    assert set(local.tolist()) == {ids["seiu_healthcare_mn"], ids["minnesota_nurses_association"]}
+    assert mna == pytest.approx(0.4, abs=4 * np.sqrt(0.24 / len(units)))  # 'seiu:0.6;mna:0.4'
+
+
+def coworkers_in_same_local(workplace: np.ndarray, union: np.ndarray) -> float:
+    """Mean over union members of the share of their coworkers who belong to their local."""
+    member = (union >= 0) & (workplace >= 0)
+    size = np.bincount(workplace[workplace >= 0])
+    key = workplace[member].astype(np.int64) * 1024 + union[member]
+    _, inverse, same = np.unique(key, return_inverse=True, return_counts=True)
+    others = size[workplace[member]] - 1
+    alone = others == 0
+    return float(np.mean((same[inverse][~alone] - 1) / others[~alone]))
+
+
+def test_union_members_work_beside_members_of_their_local(city) -> None:
+    """A local's members fill its bargaining units: every coworker of a member is in the same
+    local. Scattering the same memberships over the sector's workers (the per-person draw this
+    replaced) leaves the share near the local's density instead."""
+    _, pop = city
+    assert coworkers_in_same_local(pop.workplace, pop.union) == 1.0
+    for w in np.unique(pop.workplace[pop.workplace >= 0])[:200]:
+        assert len(np.unique(pop.union[pop.workplace == w])) == 1
+    scattered = pop.union.copy()
+    rng = np.random.default_rng(0)
+    for s in np.unique(pop.sector[pop.sector >= 0]):
+        idx = np.flatnonzero(pop.sector == s)
+        scattered[idx] = rng.permutation(scattered[idx])
+    assert coworkers_in_same_local(pop.workplace, scattered) < 0.5
+
+
+def test_the_city_preset_lives_in_minneapolis(city) -> None:
+    _, pop = city
+    places = scenarios.places()
+    assert places.loc[CITY, "place_id"] == "minneapolis"
+    assert pop.place.dtype == np.int16 and pop.distance_km.dtype == np.float32
+    assert np.all(pop.place == CITY)
+    assert np.all(pop.distance_km == np.float32(places.loc[CITY, "mean_distance_km"]))
 
 
 def test_immigrants_households_and_groups(city) -> None:

@@ -29,8 +29,14 @@ def test_every_summary_records_code_versions_and_data_hashes(make_config) -> Non
     assert summary["versions"]["numpy"] and summary["versions"]["mesa"]
     data = files("strikesim.scenarios") / "data"
     assert summary["data_files"] == {
-        "scenarios/data/organizations.csv": sha256(Path(str(data / "organizations.csv"))),
-        "scenarios/data/sectors.csv": sha256(Path(str(data / "sectors.csv"))),
+        f"scenarios/data/{name}": sha256(Path(str(data / name)))
+        for name in (
+            "endorsements.csv",
+            "events.csv",
+            "organizations.csv",
+            "places.csv",
+            "sectors.csv",
+        )
     }
     if summary["git_commit"] is not None:  # running from a checkout
         assert HEX40.fullmatch(summary["git_commit"])

@@ -17,10 +17,12 @@ import pytest
 
 from strikesim.cli import main
 from strikesim.config import parameter_rows
+from strikesim.engine.outputs import BY_KEY
 from strikesim.studies.report import recorded_config
 from tests.conftest import run_cli
 
 SWEEP_ARGS = ["-m", "population=classroom", "weather.temperature_f=-20,30", "seed=0,1"]
+MARCHERS = f"{BY_KEY['marchers'].label} (people)"  # the compared outcome, as tables name it
 EARLIER = b"an earlier report\n"
 
 
@@ -164,7 +166,7 @@ def test_every_parameter_has_its_value_and_unit_and_the_varied_keys_their_levels
 def test_the_tables_are_the_comparisons_numbers(sweep: Path) -> None:
     page = Page((sweep / "report" / "report.html").read_text(encoding="utf-8"))
     expected = pd.read_csv(sweep / "report" / "comparison" / "comparison.csv")
-    levels = rows_of(page.table("Marchers on the strike day (people) per level"))
+    levels = rows_of(page.table(f"{MARCHERS} per level"))
     assert [int(r["weather.temperature_f"]) for r in levels] == [-20, 30]
     for row, want in zip(levels, expected.to_dict("records"), strict=True):
         assert int(row["runs"]) == want["runs"] == 2
@@ -209,7 +211,34 @@ def test_provenance_names_the_commit_versions_data_files_and_job_counts(sweep: P
         "pending": "0",
         "planned": "4",
     }
-    assert "Decision rule" in text and "need_i(t) = threshold_i + cost_i" in text  # from rule.py
+    # the methods come from the code: the rule's equations and its list of separate decisions
+    assert "Decision rule" in text and "need_i(t) = threshold_i - pull_i(t) - lift_i(t)" in text
+    assert "<li>march: <code>march_base * weather_factor" in text and "**march**" not in text
+    assert "counted on each run&#x27;s last day, the day at <code>scenario.date</code>" in text
+
+
+def test_each_action_day_is_a_column_of_the_sweep_table_and_can_be_compared(
+    sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default scenario runs the documented campaign: the 10 Jan march and the 23 Jan
+    strike before 13 Feb. Each is a ``marchers@<event>`` column, the jobs' own numbers."""
+    table = pd.read_parquet(sweep / "results.parquet").set_index("job")
+    for job in table.index:
+        summary = json.loads((sweep / str(job) / "summary.json").read_text())
+        events = {e["event"]: e["marchers"] for e in summary["events"]}
+        assert list(events) == ["march_2026_01_10", "day_of_truth_2026_01_23", "ice_out_2026"]
+        for event, marchers in events.items():
+            assert table.loc[job, f"marchers@{event}"] == marchers
+        assert table.loc[job, "marchers@ice_out_2026"] == table.loc[job, "marchers"]
+    out = tmp_path / "jan10"
+    argv = ["compare", str(sweep), "--outcome", "marchers@march_2026_01_10", "--out", str(out)]
+    assert main([*argv, "--curves", "0"]) == 0
+    assert "Marchers on march_2026_01_10, in people" in capsys.readouterr().out
+    cells = pd.read_csv(out / "comparison.csv")
+    for cell, jobs in zip(cells.to_dict("records"), [(0, 1), (2, 3)], strict=True):
+        values = table.loc[list(jobs), "marchers@march_2026_01_10"]
+        assert cell["mean"] == pytest.approx(values.mean())
+        assert cell["outcome"] == "marchers@march_2026_01_10"
 
 
 def test_the_markdown_has_the_same_tables_and_links_its_figures(sweep: Path) -> None:
@@ -233,7 +262,7 @@ def test_a_sweep_of_seeds_only_reports_the_replication_spread(tmp_path: Path) ->
     out.mkdir()  # an empty --out is fine
     assert main(["report", str(folder), "--out", str(out)]) == 0
     page = Page((out / "report.html").read_text(encoding="utf-8"))
-    (row,) = rows_of(page.table("Marchers on the strike day (people) over 3 replications"))
+    (row,) = rows_of(page.table(f"{MARCHERS} over 3 replications"))
     expected = pd.read_csv(out / "comparison" / "comparison.csv").iloc[0]
     assert_shows(row["mean"], expected["mean"])
     assert_shows(row["25%"], expected["q25"])

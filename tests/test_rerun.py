@@ -66,6 +66,20 @@ def test_a_tampered_outcome_is_named(copy: Path, capsys) -> None:
     assert f"marchers: {marchers + 1} recorded, {marchers} now" in out
 
 
+def test_a_tampered_earlier_action_day_is_named_by_its_position_and_field(
+    copy: Path, capsys
+) -> None:
+    events = results.read_summary(copy)["events"]
+    assert len(events) == 3  # the default scenario: 10 Jan march, 23 Jan strike, 13 Feb
+    marchers = events[0]["marchers"]
+    events[0]["marchers"] = marchers + 1
+    edit_summary(copy, events=events)
+    code, out, _ = rerun([str(copy)], capsys)
+    assert code == 1
+    assert "different: 1 difference(s)" in out  # NaN (no published figure) equals NaN
+    assert f"events.0.marchers: {marchers + 1} recorded, {marchers} now" in out
+
+
 def test_a_changed_time_series_is_named(copy: Path) -> None:
     run = load_run(copy)
     frame = run.timeseries.to_pandas()

@@ -9,9 +9,13 @@ never-joiners (threshold ``inf``), exposures exactly at the needed weight, ``k``
 contacts at threshold ``k/n``, the 50 °F and 3 mph edges of the wind-chill formula and the
 comfort temperature — and checks that the array result is, element by element, the scalar result.
 
-The decision (``need``, ``need_weight``, ``commits``) uses only +, -, * and comparisons, which
-IEEE 754 rounds identically on scalars and arrays, so its answers must be *bit-identical*: that is
-what lets the kernel and the per-agent path commit exactly the same people.
+The decision (``lift``, ``need``, ``need_weight``, ``commits``) uses only +, -, * and comparisons,
+which IEEE 754 rounds identically on scalars and arrays, so its answers must be *bit-identical*:
+that is what lets the kernel and the per-agent path commit exactly the same people.
+
+The acting chances (``march_chance``, ``strike_chance``) use ``exp`` and ``**`` like the weather
+and run only in the kernel, on arrays; they are held to :data:`WEATHER_TOL` against scalars, to
+being probabilities, and to their directions (fatigue tires, union protection helps).
 
 The weather functions use ``**`` and ``exp``. On a Python float or a numpy scalar these call the C
 library; on a numpy array (0-d included) numpy's own vectorized loops, which differ from it in the
@@ -59,11 +63,14 @@ def ranged(low: float, high: float, *edges: float) -> st.SearchStrategy[float]:
     return st.one_of(st.sampled_from([low, high, *edges]), st.floats(low, high, allow_nan=False))
 
 
-# A threshold is clip(normal, 0, 1) plus two shifts in [-1, 1], or inf for a never-joiner.
+# A threshold is a Beta draw in [0, 1] (with the shifts, its mean stays in [0.01, 0.99]), or inf
+# for a never-joiner; values beyond [0, 1] are drawn too: the rule must not care.
 THRESHOLD = st.one_of(ranged(-2.0, 3.0, 0.0, 1.0), st.just(INF))
-COST = ranged(0.0, 1.0)
-PULL = ranged(0.0, 5.0)  # up to four channels, several organizations on one
+PULL = ranged(0.0, 1.0, 0.3)  # capped at behavior.max_pull (<= 1)
 MOMENTUM = ranged(0.0, 10.0)  # momentum_weight (<= 10) times the committed share
+OUTRAGE = ranged(0.0, 3.0)  # outrage_shock (<= 1) per shock, fading; two shocks
+PROXIMITY = ranged(0.0, 1.0)  # exp(-distance / outrage_reach_km)
+LIFT = ranged(0.0, 13.0)  # momentum + outrage * proximity
 NEED = st.one_of(ranged(-17.0, 4.0, 0.0, -0.0, 1e-300, -1e-300), st.just(INF))
 DEGREE = st.one_of(
     st.just(0.0),  # an isolated person
@@ -115,15 +122,24 @@ def assert_elementwise(
 
 # --- need, need_weight, commits: the daily decision ---------------------------------------------
 @PROPERTY
-@given(st.lists(st.tuples(THRESHOLD, COST, PULL, MOMENTUM), min_size=1, max_size=SIZE))
-def test_need_is_elementwise(rows: list[tuple[float, float, float, float]]) -> None:
+@given(st.lists(st.tuples(THRESHOLD, PULL, LIFT), min_size=1, max_size=SIZE))
+def test_need_is_elementwise(rows: list[tuple[float, float, float]]) -> None:
     columns = list(zip(*rows, strict=True))
-    assert_elementwise(rule.need, columns)
-    # the kernel passes today's momentum as one float beside the per-person arrays
-    momentum = columns[3][0]
-    mixed = rule.need(*(np.array(c) for c in columns[:3]), momentum)
-    expected = [rule.need(t, c, p, momentum) for t, c, p in zip(*columns[:3], strict=True)]
-    assert mixed.tolist() == expected
+    needs = assert_elementwise(rule.need, columns)
+    # the kernel keeps threshold - pull per person and subtracts today's lift from it: the same
+    # operations in the same order, so the same bits as one person's need
+    threshold, pull, lift = (np.array(c) for c in columns)
+    assert ((threshold - pull) - lift).tolist() == needs
+
+
+@PROPERTY
+@given(MOMENTUM, OUTRAGE, st.lists(PROXIMITY, min_size=1, max_size=SIZE))
+def test_lift_is_elementwise(momentum: float, outrage: float, proximity: list[float]) -> None:
+    """Momentum and outrage are one float each per day; proximity is per person."""
+    together = rule.lift(momentum, outrage, np.array(proximity))
+    alone = [rule.lift(momentum, outrage, p) for p in proximity]
+    assert together.tolist() == alone
+    assert all(value >= momentum for value in alone)  # outrage only ever lowers the need
 
 
 @PROPERTY
@@ -162,7 +178,7 @@ def test_k_of_n_contacts_meet_threshold_k_over_n_and_k_minus_1_do_not(
     pair: tuple[int, int],
 ) -> None:
     k, n = pair
-    needed = rule.need_weight(rule.need(k / n, 0.0, 0.0, 0.0), float(n))
+    needed = rule.need_weight(rule.need(k / n, 0.0, 0.0), float(n))
     assert rule.commits(float(k), needed)
     assert np.all(rule.commits(np.array([float(k)]), np.array([needed])))
     if k > 0:
@@ -172,23 +188,85 @@ def test_k_of_n_contacts_meet_threshold_k_over_n_and_k_minus_1_do_not(
 @PROPERTY
 @given(
     st.lists(
-        st.tuples(THRESHOLD, COST, PULL, DEGREE, st.floats(0.0, 1.0)), min_size=1, max_size=SIZE
+        st.tuples(THRESHOLD, PULL, PROXIMITY, DEGREE, st.floats(0.0, 1.0)),
+        min_size=1,
+        max_size=SIZE,
     ),
     MOMENTUM,
+    OUTRAGE,
 )
 def test_the_whole_decision_is_elementwise(
-    rows: list[tuple[float, float, float, float, float]], momentum: float
+    rows: list[tuple[float, float, float, float, float]], momentum: float, outrage: float
 ) -> None:
-    """need -> need_weight -> commits, as the kernel chains them, against one person at a time."""
-    threshold, cost, pull, degree, committed_share = (np.array(c) for c in zip(*rows, strict=True))
-    exposure = committed_share * degree
-    kernel = rule.commits(
-        exposure, rule.need_weight(rule.need(threshold, cost, pull, momentum), degree)
+    """lift -> need -> need_weight -> commits, as the kernel chains them (threshold - pull kept
+    per person, today's lift subtracted), against one person at a time as the agents do."""
+    threshold, pull, proximity, degree, committed_share = (
+        np.array(c) for c in zip(*rows, strict=True)
     )
+    exposure = committed_share * degree
+    lift = rule.lift(momentum, outrage, proximity)
+    kernel = rule.commits(exposure, rule.need_weight((threshold - pull) - lift, degree))
     for i in range(len(rows)):
-        need = rule.need(float(threshold[i]), float(cost[i]), float(pull[i]), momentum)
+        need = rule.need(float(threshold[i]), float(pull[i]), float(lift[i]))
         alone = rule.commits(float(exposure[i]), rule.need_weight(need, float(degree[i])))
         assert bool(alone) == bool(kernel[i]), rows[i]
+
+
+# --- acting: march, strike and walk-out chances ---------------------------------------------------
+DISTANCE = ranged(0.0, 120.0, 25.0)  # km from downtown: the seven-county metro
+
+
+@st.composite
+def acting_behaviors(draw: st.DrawFn) -> BehaviorConfig:
+    """The acting parameters, anywhere in the schema's ranges."""
+    keys = (
+        "travel_decay_km",
+        "immigrant_march_risk",
+        "fatigue",
+        "job_risk_weight",
+        "union_protection",
+        "student_cost",
+    )
+    return replace(BehaviorConfig(), **{k: draw(schema_floats(f"behavior.{k}")) for k in keys})
+
+
+@PROPERTY
+@given(
+    ranged(0.0, 1.0),
+    st.lists(st.tuples(DISTANCE, st.booleans(), st.integers(0, 5)), min_size=1, max_size=SIZE),
+    acting_behaviors(),
+)
+def test_march_chance_is_elementwise_and_a_probability(
+    probability: float, rows: list[tuple[float, bool, int]], behavior: BehaviorConfig
+) -> None:
+    distance, immigrant, before = (np.array(c) for c in zip(*rows, strict=True))
+    together = rule.march_chance(probability, distance, immigrant, before, behavior)
+    for i, (d, foreign, n) in enumerate(rows):
+        one = float(rule.march_chance(probability, d, foreign, n, behavior))
+        assert 0.0 <= one <= probability
+        assert same(one, float(together[i]), WEATHER_TOL), rows[i]
+        if n < 5:  # each earlier march can only tire
+            assert rule.march_chance(probability, d, foreign, n + 1, behavior) <= one
+
+
+@PROPERTY
+@given(
+    st.lists(st.tuples(ranged(0.0, 1.0), st.booleans()), min_size=1, max_size=SIZE),
+    acting_behaviors(),
+)
+def test_strike_chance_is_elementwise_and_protection_only_helps(
+    rows: list[tuple[float, bool]], behavior: BehaviorConfig
+) -> None:
+    precarity, protected = (np.array(c) for c in zip(*rows, strict=True))
+    together = rule.strike_chance(precarity, protected, behavior)
+    for i, (p, shielded) in enumerate(rows):
+        one = float(rule.strike_chance(p, shielded, behavior))
+        assert 0.0 <= one <= 1.0
+        assert same(one, float(together[i]), WEATHER_TOL), rows[i]
+        assert float(rule.strike_chance(p, True, behavior)) >= float(
+            rule.strike_chance(p, False, behavior)
+        )
+    assert 0.0 < rule.walkout_chance(behavior) <= 1.0
 
 
 # --- the weather: wind chill, weather factor, march probability ----------------------------------

@@ -244,7 +244,7 @@ def test_a_full_disk_is_one_line_publishes_nothing_and_a_sweep_resumes(tmp_path:
     assert "out of disk space" in one_error_line(single.stderr)
     assert sorted(p.name for p in victim.parent.iterdir()) == ["thesis.txt"]
 
-    args = _sweep_args(3)
+    args = _sweep_args(3, "--plots")  # each job's turnout.png: the file the 20 kB limit stops
     sweep = _run_with_small_disk(args, tmp_path)
     assert sweep.returncode == 1
     assert "out of disk space" in one_error_line(sweep.stderr)

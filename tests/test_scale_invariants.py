@@ -18,10 +18,12 @@ def test_idiomatic_mesa_peer_gives_identical_trajectories(make_config) -> None:
     ours = StrikeModel(config)
     peer = ReferenceModel(ours)
     start = int(ours.committed.sum())
-    for _ in range(config.scenario.campaign_days):
+    assert ours.timeline.shock_days and ours.calls.changes_on  # outrage and calls are compared
+    while ours.running:  # every day of the campaign, start_date to date, action days included
         ours.step()
         peer.step()
         assert ours.committed.tolist() == peer.committed_nodes(), f"day {ours.day}"
+    assert peer.day == ours.strike_day
     assert ours.committed.sum() > start  # the comparison covered a real cascade
 
 

@@ -34,12 +34,17 @@ CALIBRATION_SPEC = """\
 name: tiny
 description: one parameter on a town of 1,000
 base: [population=classroom]
+runs:
+  - [scenario=march_2026_01_10]
+parameters: [behavior.march_base]
 targets:
-  ice_out_2026: [scenario=ice_out_2026]
-parameters:
-  behavior.march_base: [0.5, 1.0]
+  - event: march_2026_01_10
+    observable: marchers
+    observed: 10000
+    range: [10000, null]
 replications: 1
-trials: 4
+population_size: 10
+max_generations: 1
 """
 EARLIER = b"an earlier result\n"
 
@@ -164,12 +169,15 @@ OPTION_CASES = [
     case("sensitivity", [SPEC, "--bogus"], "--bogus"),
     case("sensitivity", [SPEC, "--jobs"], "--jobs"),
     # calibrate
-    *options("calibrate", "--trials", [*WRONG_INT, "0", "-1", "1000000000"], CALIB),
+    *options("calibrate", "--population-size", [*WRONG_INT, "0", "9", "1000000000"], CALIB),
+    *options("calibrate", "--max-generations", [*WRONG_INT, "0", "-1", "1000000"], CALIB),
     *options("calibrate", "--replications", [*WRONG_INT, "0", "-1", "1000000"], CALIB),
+    *options("calibrate", "--seed", [*WRONG_INT, "-1", "99999999999"], CALIB),
     *options("calibrate", "--workers", [*WRONG_INT, "0", "-1", "100000"], CALIB),
     *options("calibrate", "--out", ["{ws}/file", "{ws}/file/below"], CALIB),
     case("calibrate", [CALIB, "--bogus", "x"], "--bogus"),
-    case("calibrate", [CALIB, "--trials"], "--trials"),
+    case("calibrate", [CALIB, "--population-size"], "--population-size"),
+    case("calibrate", [CALIB, "--trials", "4"], "--trials"),  # the former sampler's option
     # animate
     *options("animate", "--fps", [*WRONG_FLOAT, "1e-300", "0", "-2", "0.01", "61", "1e300"], *GIF),
     *options("animate", "--out", ["a.png", "{ws}/folder.gif", "{ws}/file/a.gif", "a"]),
@@ -283,27 +291,47 @@ SENSITIVITY_SPECS = {
         "fewer than 2",
     ),
 }
+ONE_TARGET = """\
+  - event: march_2026_01_10
+    observable: marchers
+    observed: 10000
+    range: [10000, null]
+"""
 CALIBRATION_SPECS = {
-    "malformed YAML": ("targets: {a: [x\n", "malformed YAML"),
+    "malformed YAML": ("targets: [{event: x\n", "malformed YAML"),
     "a list": ("- name\n", "YAML mapping"),
-    "duplicate key": (CALIBRATION_SPEC + "trials: 8\n", "bad.yaml"),
+    "duplicate key": (CALIBRATION_SPEC + "population_size: 8\n", "bad.yaml"),
     "unknown key": (CALIBRATION_SPEC + "colour: red\n", "'colour'"),
-    "missing targets": (
-        edit(CALIBRATION_SPEC, "targets:\n  ice_out_2026:", "other:\n  x:"),
-        "other",
-    ),
+    "former key trials": (CALIBRATION_SPEC + "trials: 4\n", "'trials'"),
+    "missing targets": (edit(CALIBRATION_SPEC, "targets:\n", "other:\n"), "other"),
     "missing key": ("name: x\n", "missing key"),
-    "trials a word": (edit(CALIBRATION_SPEC, "trials: 4", "trials: many"), "trials='many'"),
-    "trials 0": (edit(CALIBRATION_SPEC, "trials: 4", "trials: 0"), "trials=0"),
-    "trials 2.5": (edit(CALIBRATION_SPEC, "trials: 4", "trials: 2.5"), "trials=2.5"),
-    "trials huge": (edit(CALIBRATION_SPEC, "trials: 4", "trials: 1000000000"), "trials="),
+    "population_size a word": (
+        edit(CALIBRATION_SPEC, "population_size: 10", "population_size: many"),
+        "population_size='many'",
+    ),
+    "population_size 0": (
+        edit(CALIBRATION_SPEC, "population_size: 10", "population_size: 0"),
+        "population_size=0",
+    ),
+    "population_size 2.5": (
+        edit(CALIBRATION_SPEC, "population_size: 10", "population_size: 2.5"),
+        "population_size=2.5",
+    ),
+    "population_size huge": (
+        edit(CALIBRATION_SPEC, "population_size: 10", "population_size: 1000000000"),
+        "population_size=",
+    ),
+    "max_generations 0": (
+        edit(CALIBRATION_SPEC, "max_generations: 1", "max_generations: 0"),
+        "max_generations=0",
+    ),
     "replications true": (edit(CALIBRATION_SPEC, "replications: 1", "replications: true"), "repl"),
     "replications -1": (edit(CALIBRATION_SPEC, "replications: 1", "replications: -1"), "repl"),
-    "tolerance nan": (CALIBRATION_SPEC + "tolerance: .nan\n", "tolerance=nan"),
-    "tolerance 0": (CALIBRATION_SPEC + "tolerance: 0\n", "tolerance=0"),
-    "tolerance a word": (CALIBRATION_SPEC + "tolerance: wide\n", "tolerance='wide'"),
-    "sampler": (CALIBRATION_SPEC + "sampler: random\n", "sampler='random'"),
-    "sampler_seed": (CALIBRATION_SPEC + "sampler_seed: -1\n", "sampler_seed=-1"),
+    "bound_log_sd nan": (CALIBRATION_SPEC + "bound_log_sd: .nan\n", "bound_log_sd=nan"),
+    "bound_log_sd 0": (CALIBRATION_SPEC + "bound_log_sd: 0\n", "bound_log_sd=0"),
+    "bound_log_sd a word": (CALIBRATION_SPEC + "bound_log_sd: wide\n", "bound_log_sd='wide'"),
+    "batch_size 0": (CALIBRATION_SPEC + "batch_size: 0\n", "batch_size=0"),
+    "seed": (CALIBRATION_SPEC + "seed: -1\n", "seed=-1"),
     "name a path": (edit(CALIBRATION_SPEC, "name: tiny", "name: ../up"), "name='../up'"),
     "name a number": (edit(CALIBRATION_SPEC, "name: tiny", "name: 7"), "name=7"),
     "description a list": (
@@ -311,26 +339,73 @@ CALIBRATION_SPECS = {
         "desc",
     ),
     "base a string": (edit(CALIBRATION_SPEC, "[population=classroom]", "population=small"), "base"),
-    "targets a list": (
-        edit(CALIBRATION_SPEC, "  ice_out_2026: [scenario=ice_out_2026]", "  - ice_out_2026"),
+    "base override out of range": (
+        edit(CALIBRATION_SPEC, "[population=classroom]", "[population=classroom, seed=-1]"),
+        "seed",
+    ),
+    "runs a string": (
+        edit(CALIBRATION_SPEC, "\n  - [scenario=march_2026_01_10]", " scenario=x"),
+        "runs=",
+    ),
+    "runs empty": (edit(CALIBRATION_SPEC, "\n  - [scenario=march_2026_01_10]", " []"), "runs"),
+    "unknown scenario": (edit(CALIBRATION_SPEC, "=march_2026_01_10]", "=nosuch]"), "scenario"),
+    "a run's dates refused": (
+        edit(CALIBRATION_SPEC, "march_2026_01_10]", "march_2026_01_10, scenario.date=2026-01-01]"),
+        "scenario.date",
+    ),
+    "targets a mapping": (
+        edit(CALIBRATION_SPEC, "targets:\n" + ONE_TARGET, "targets: {event: x}\n"),
         "targets",
     ),
     "target a string": (
-        edit(CALIBRATION_SPEC, "[scenario=ice_out_2026]", "scenario=ice_out_2026"),
-        "targets.ice_out_2026",
+        edit(CALIBRATION_SPEC, ONE_TARGET, "  - march_2026_01_10\n"),
+        "targets[0]",
     ),
-    "targets empty": (
-        edit(CALIBRATION_SPEC, "  ice_out_2026: [scenario=ice_out_2026]\n", "  {}\n"),
-        "targets",
+    "target unknown key": (
+        edit(CALIBRATION_SPEC, "    observable:", "    evnt: x\n    observable:"),
+        "'evnt'",
     ),
-    "unknown scenario": (edit(CALIBRATION_SPEC, "=ice_out_2026]", "=nosuch]"), "scenario"),
-    "range of words": (edit(CALIBRATION_SPEC, "[0.5, 1.0]", "[low, high]"), "march_base"),
-    "range with nan": (edit(CALIBRATION_SPEC, "[0.5, 1.0]", "[.nan, 1.0]"), "march_base"),
-    "range reversed": (edit(CALIBRATION_SPEC, "[0.5, 1.0]", "[1.0, 0.5]"), "march_base"),
-    "range of three": (edit(CALIBRATION_SPEC, "[0.5, 1.0]", "[0.5, 0.7, 1.0]"), "march_base"),
+    "unknown observable": (
+        edit(CALIBRATION_SPEC, "observable: marchers", "observable: marcherz"),
+        "observable='marcherz'",
+    ),
+    "unknown event": (
+        edit(CALIBRATION_SPEC, "event: march_2026_01_10", "event: ice_out_2026"),
+        "targets[0].event='ice_out_2026'",
+    ),
+    "range of words": (edit(CALIBRATION_SPEC, "[10000, null]", "[low, high]"), "range"),
+    "range reversed": (edit(CALIBRATION_SPEC, "[10000, null]", "[50000, 10000]"), "range"),
+    "range open at both ends": (edit(CALIBRATION_SPEC, "[10000, null]", "[null, null]"), "range"),
+    "range of three": (edit(CALIBRATION_SPEC, "[10000, null]", "[1, 2, 3]"), "range"),
+    "observed outside its range": (
+        edit(CALIBRATION_SPEC, "observed: 10000", "observed: 5000"),
+        "targets[0].observed=5000",
+    ),
+    "observed 0": (edit(CALIBRATION_SPEC, "observed: 10000", "observed: 0"), "observed=0"),
+    "observed nan": (edit(CALIBRATION_SPEC, "observed: 10000", "observed: .nan"), "observed=nan"),
+    "log_sd too large": (
+        edit(CALIBRATION_SPEC, "range: [10000, null]", "range: [10000, null]\n    log_sd: 11"),
+        "log_sd=11",
+    ),
+    "unknown role": (
+        edit(CALIBRATION_SPEC, "range: [10000, null]", "range: [10000, null]\n    role: maybe"),
+        "role='maybe'",
+    ),
+    "no fitted target": (
+        edit(CALIBRATION_SPEC, "range: [10000, null]", "range: [10000, null]\n    role: held_out"),
+        "no fitted target",
+    ),
+    "a target twice": (edit(CALIBRATION_SPEC, ONE_TARGET, ONE_TARGET * 2), "repeats"),
+    "parameters empty": (edit(CALIBRATION_SPEC, "[behavior.march_base]", "[]"), "parameters"),
+    "parameters a mapping": (
+        edit(CALIBRATION_SPEC, "[behavior.march_base]", "{behavior.march_base: [0.5, 1.0]}"),
+        "parameters=",
+    ),
     "unknown parameter": (edit(CALIBRATION_SPEC, "march_base", "marchbase"), "marchbase"),
-    "parameter out of range": (edit(CALIBRATION_SPEC, "[0.5, 1.0]", "[0.5, 99.0]"), "march_base"),
-    "no record range": (edit(CALIBRATION_SPEC, "ice_out_2026]", "minneapolis_1934]"), "observed"),
+    "parameter without a prior": (
+        edit(CALIBRATION_SPEC, "[behavior.march_base]", "[population.scale]"),
+        "parameters[0]='population.scale'",
+    ),
 }
 SPEC_CASES = [
     *(
@@ -539,14 +614,23 @@ def test_the_valid_specs_load(workspace: Path) -> None:
         "weather.temperature_f",
         "network.friendship_degree",
     ]
-    assert calibration_spec.load_spec(str(workspace / "calib.yaml")).trials == 4
+    calibration = calibration_spec.load_spec(str(workspace / "calib.yaml"))
+    assert (calibration.population_size, list(calibration.parameters)) == (
+        10,
+        ["behavior.march_base"],
+    )
+    assert [t.event for t in calibration.targets] == ["march_2026_01_10"]
 
 
 def test_sensitivity_outputs_are_numbers_of_a_run_summary(make_config) -> None:
     from strikesim.run import simulate
     from strikesim.studies.sensitivity import OUTPUTS
 
-    summary = simulate(make_config("population=classroom", "scenario.campaign_days=2")).summary
+    summary = simulate(
+        make_config(
+            "population=classroom", "scenario.start_date=2026-02-11", "scenario.history=false"
+        )
+    ).summary
     for key in OUTPUTS:
         assert isinstance(summary[key], int | float) and not isinstance(summary[key], bool), key
 

@@ -19,8 +19,6 @@ from strikesim.config import ConfigError
 from strikesim.studies.sweep import open_sweep, plan_sweep
 from tests.conftest import CLI_ENV, cli_command, run_cli
 
-RUN_FILES = {"config.yaml", "summary.json", "timeseries.parquet", "turnout.png", ".hydra"}
-
 
 def sweep_folder(cwd: Path) -> Path:
     (folder,) = (cwd / "results" / "sweeps").iterdir()
@@ -31,9 +29,13 @@ def job_folders(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
 
 
-def assert_complete(job: Path) -> None:
-    """A visible job folder is a whole run folder: every file, no temp file."""
-    assert {p.name for p in job.iterdir()} == RUN_FILES, job
+def assert_complete(job: Path, plots: bool = False) -> None:
+    """A visible job folder is a whole run folder: every file, no temp file; a PNG if asked."""
+    listed = set(json.loads((job / "summary.json").read_text())["files"])
+    assert {p.name for p in job.iterdir()} == listed | {"summary.json", ".hydra"}, job
+    assert {"config.yaml", "timeseries.parquet"} <= listed
+    assert ("turnout.png" in listed) == plots
+    assert {p.name for p in (job / ".hydra").iterdir()} == {"config.yaml", "overrides.yaml"}
 
 
 def test_plan_expands_presets_like_hydra_and_names_the_folder_by_its_jobs() -> None:

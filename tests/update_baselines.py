@@ -1,11 +1,14 @@
 """Regenerate (or ``--check``) the pinned outcomes of small scenarios, tests/baselines/*.json.
 
 Why a baseline: the engine is refactored often (vectorized kernels, random streams, data
-layout), and a refactor that claims to keep behaviour must not move a single number. Nine small
-runs (~2 s in all) that together exercise every part of the model — seeds, coalitions, school
-walkouts, cold, wind chill with an indoor refuge, heat, rain, a scaled sample, a historical
-scenario's reference population, the classroom town — pin every outcome of
-``simulate(config).summary`` and a hash of the whole timeseries. tests/test_baseline.py
+layout), and a refactor that claims to keep behaviour must not move a single number. Eleven
+small runs (~10 s in all) that together exercise every part of the model — seeds, coalitions,
+school walkouts, the documented history (earlier action days with their own weather and callers,
+the killings as outrage shocks, fatigue from earlier marches), a march-only day, a campaign
+without history, the metro catchment (distance to downtown), cold, wind chill with an indoor
+refuge, heat, rain, a scaled sample, the classroom town — pin every outcome of
+``simulate(config).summary`` (the ``events`` rows of every action day included) and a hash of
+the whole timeseries. tests/test_baseline.py
 recomputes them and prints a per-key difference when anything moved.
 
 When updating is legitimate: only when the change of numbers is the *intent* of the change —
@@ -48,8 +51,14 @@ SCENARIOS: dict[str, list[str]] = {
     "small_seed2": ["population=small", "seed=2"],
     # fewer endorsers: union and federation calls reach fewer people, less protection
     "narrow_coalition": ["population=small", "coalition=narrow"],
-    # -20 °F with an indoor refuge, the documented coalition, a 14-day campaign
+    # -20 °F with an indoor refuge, the documented coalition; the 10 Jan march comes first
     "day_of_truth": ["population=small", "scenario=day_of_truth_2026_01_23"],
+    # a march-only day three days after the 7 Jan killing: outrage, one caller (MIRAC)
+    "march_jan10": ["population=small", "scenario=march_2026_01_10"],
+    # no history: one call a week before 13 Feb, no shocks, no earlier action day
+    "no_history": ["population=small", "scenario.history=false", "scenario.start_date=2026-01-30"],
+    # people across the seven-county metro: the trip downtown, marchers from the rest of the metro
+    "metro_catchment": ["population=small", "population.catchment=metro", "seed=4"],
     # the shipped warm counterfactual: 40 °F, cold term smaller
     "warm": ["population=small", "scenario=ice_out_2026_warm"],
     # above the comfort temperature and wet: the heat and rain terms; one agent per 5 people
@@ -60,15 +69,14 @@ SCENARIOS: dict[str, list[str]] = {
         "weather.temperature_f=90",
         "weather.precipitation_in=0.5",
     ],
-    # broad coalition, no school walkouts, per-capita comparison with another city's record
-    "seattle_small": ["scenario=seattle_1919", "population=small"],
     # the 1,000-person town of the demo
     "classroom": ["population=classroom", "seed=3"],
 }
 
 # Numbers in the summary that echo the input or measure the machine, not the model's outcome.
-# Every other number (int, float, bool, also inside a dict) is pinned; strings and lists
-# (scenario name, date, weather text, endorsers, versions, git commit) are descriptions.
+# Every other number (int, float, bool, also inside a dict, and in each row of ``events``, keyed
+# by its event id) is pinned; strings and other lists (scenario name, date, weather text,
+# endorsers, versions, git commit) are descriptions. A NaN (no published figure) is kept as None.
 NOT_OUTCOMES = frozenset(
     {
         "seed",
@@ -91,7 +99,8 @@ HASH_DECIMALS = 6
 
 
 def outcomes(summary: dict[str, Any], prefix: str = "") -> dict[str, int | float | bool | None]:
-    """The summary's outcome numbers, nested dicts flattened to ``"observed.marchers"`` keys."""
+    """The summary's outcome numbers, nested dicts flattened to ``"observed.marchers"`` keys and
+    each action day's row to ``"events.<event id>.marchers"`` keys."""
     out: dict[str, int | float | bool | None] = {}
     for key, value in summary.items():
         name = prefix + key
@@ -99,6 +108,11 @@ def outcomes(summary: dict[str, Any], prefix: str = "") -> dict[str, int | float
             continue
         if isinstance(value, dict):
             out.update(outcomes(value, name + "."))
+        elif name == "events":
+            for row in value:
+                out.update(outcomes(row, f"{name}.{row['event']}."))
+        elif isinstance(value, float | np.floating) and math.isnan(value):
+            out[name] = None
         elif isinstance(value, bool | int | float | np.number | np.bool_):
             out[name] = value.item() if isinstance(value, np.generic) else value
         elif value is None and name in NULLABLE:

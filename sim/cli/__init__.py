@@ -28,8 +28,11 @@ from strikesim.config import ConfigError, schema_help
 # Hydra's own options that only print (no job runs, no folder is made); any other option is refused
 HYDRA_INFO_FLAGS = ("--cfg", "-c", "--info", "-i", "--hydra-help", "--resolve", "-p", "--package")
 SWEEP_FLAGS = ("-m", "--multirun")
-# strikesim's own sweep option: resume a sweep although the code changed since it started
+# strikesim's own sweep options: resume a sweep although the code changed since it started;
+# draw each job's turnout.png (a sweep's figures come from `strikesim compare` / `report`)
 ALLOW_CODE_CHANGE = "--allow-code-change"
+PLOTS = "--plots"
+SWEEP_OPTIONS = (ALLOW_CODE_CHANGE, PLOTS)
 
 # name -> (module, function); the function takes the remaining argv and returns an exit code
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -59,7 +62,8 @@ def usage() -> str:
     groups = "\n".join(f"  {g}: {', '.join(opts)}" for g, opts in config_groups().items())
     subs = "\n".join(f"  strikesim {name} --help" for name in SUBCOMMANDS) or "  (none yet)"
     return f"""usage: strikesim [KEY=VALUE ...]            run one scenario (Hydra overrides)
-       strikesim -m [KEY=V1,V2 ...]          sweep (Hydra multirun; resumes; --allow-code-change)
+       strikesim -m [KEY=V1,V2 ...]          sweep (Hydra multirun; resumes; --allow-code-change;
+                                             --plots: each job's turnout.png too)
        strikesim SUBCOMMAND [ARGS ...]
 
 examples:
@@ -94,18 +98,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(usage())
         return 0
     flags = [a for a in args if a.startswith("-")]
-    known = (*SWEEP_FLAGS, ALLOW_CODE_CHANGE, *HYDRA_INFO_FLAGS)
+    known = (*SWEEP_FLAGS, *SWEEP_OPTIONS, *HYDRA_INFO_FLAGS)
     unknown = [f for f in flags if f.split("=", 1)[0] not in known]
     if unknown:
         return bad_input(
             f"option {unknown[0]!r} is not supported; allowed: KEY=VALUE overrides, "
-            f"{', '.join(SWEEP_FLAGS)} [{ALLOW_CODE_CHANGE}], {', '.join(HYDRA_INFO_FLAGS)}, "
-            "--help (the config is strikesim's own: to rerun a run, 'strikesim rerun DIR')"
+            f"{', '.join(SWEEP_FLAGS)} [{'] ['.join(SWEEP_OPTIONS)}], "
+            f"{', '.join(HYDRA_INFO_FLAGS)}, --help (the config is strikesim's own: to rerun a "
+            "run, 'strikesim rerun DIR')"
         )
-    if ALLOW_CODE_CHANGE in flags and not set(flags) & set(SWEEP_FLAGS):
-        return bad_input(f"{ALLOW_CODE_CHANGE} resumes a sweep; allowed: with -m")
+    for option in set(flags) & set(SWEEP_OPTIONS):
+        if not set(flags) & set(SWEEP_FLAGS):
+            return bad_input(f"{option} is an option of a sweep; allowed: with -m")
     with sigterm_as_interrupt():
-        sweep_flags = {*SWEEP_FLAGS, ALLOW_CODE_CHANGE}
+        sweep_flags = {*SWEEP_FLAGS, *SWEEP_OPTIONS}
         if any(f in SWEEP_FLAGS for f in flags) and not set(flags) - sweep_flags:
             from strikesim.cli.sweep import run_sweep
 

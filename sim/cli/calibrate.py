@@ -1,10 +1,13 @@
 """``strikesim calibrate``: the options, the progress lines, the report and the exit code.
 
-The study is :mod:`strikesim.studies.calibrate`, its spec
+The study is :mod:`strikesim.studies.calibrate` (ABC-SMC on pyabc), its spec
 :mod:`~strikesim.studies.calibration_spec` and its report
-:mod:`~strikesim.studies.calibration_report`. The spec, the options and every target's config at
-both ends of every prior are checked before the study starts, so bad input gets one line and exit
-code 2 with nothing written; running the same command again resumes the study.
+:mod:`~strikesim.studies.calibration_report`. The spec, the options, every run's config with
+each key at both ends of its prior and the study folder are checked before the study starts,
+so bad input gets one line and exit code 2 with nothing written. Running the same command again
+resumes the study from its last finished generation; a different spec or option on the same
+folder is refused, and so is a second command on a folder another one is working on (a lock,
+held to the end).
 """
 
 from __future__ import annotations
@@ -23,39 +26,46 @@ from strikesim.cli.arguments import (
 )
 from strikesim.cli.messages import bad_input
 from strikesim.config import ConfigError
-from strikesim.studies import calibrate, calibration_report, calibration_spec
+from strikesim.studies import calibrate, calibration_spec
 
-TRIALS = spec_option(calibration_spec.TRIALS)  # the spec keys' own bounds
-REPLICATIONS = spec_option(calibration_spec.REPLICATIONS)
+OPTIONS = {  # option -> the spec key it replaces, with that key's own bounds
+    "population_size": calibration_spec.POPULATION_SIZE,
+    "max_generations": calibration_spec.MAX_GENERATIONS,
+    "replications": calibration_spec.REPLICATIONS,
+    "seed": calibration_spec.SEED,
+}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The options of ``strikesim calibrate``; argparse's refusals are one line (exit code 2)."""
     parser = CommandParser(
         "calibrate",
-        description="Search uncertain behaviour parameters for settings whose simulated marchers "
-        "match the record (ABC rejection with Optuna; parallel and resumable).",
+        description="Fit the uncertain parameters to the documented events by ABC-SMC (pyabc): "
+        "a posterior of weighted draws, predictions with intervals; parallel and resumable.",
     )
     parser.add_argument(
         "spec",
         nargs="?",
-        default="ice_out_2026",
+        default="campaign_2026",
         help=f"a spec name ({', '.join(calibration_spec.spec_names())}) or YAML file",
     )
     parser.add_argument(
-        "overrides", nargs="*", help="extra config overrides, e.g. population.scale=20"
+        "overrides", nargs="*", help="extra config overrides for every run, e.g. population.scale=5"
     )
+    for key, bounds in OPTIONS.items():
+        parser.add_argument(
+            f"--{key.replace('_', '-')}",
+            dest=key,
+            type=spec_option(bounds),
+            help=f"replaces the spec's {key}",
+        )
     parser.add_argument(
-        "--trials", type=TRIALS, help="finished candidates wanted (default: the spec's)"
+        "--workers", type=WORKERS, default=1, help="parallel processes (results do not change)"
     )
-    parser.add_argument(
-        "--replications", type=REPLICATIONS, help="seeds per candidate (default: the spec's)"
-    )
-    parser.add_argument("--workers", type=WORKERS, default=1, help="parallel processes (default 1)")
     parser.add_argument(
         "--out",
         type=output_folder,
-        help="study folder (default results/calibration/SPEC); re-run to resume",
+        help="study folder (default results/calibration/SPEC); new, or a study to resume",
     )
     args = parser.parse_args(argv)
     if "=" in args.spec:  # `strikesim calibrate population.scale=20`: an override, default spec
@@ -66,26 +76,33 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 @entry_point
 def main(argv: list[str]) -> int:
-    """Entry point of ``strikesim calibrate``: spec and options are checked before the study."""
+    """Entry point of ``strikesim calibrate``: spec, options and folder checked before the study."""
     args = parse_args(argv)
+    command = "strikesim calibrate " + shlex.join(argv)
     try:
         spec = calibration_spec.load_spec(
-            args.spec, trials=args.trials, replications=args.replications, extra=args.overrides
+            args.spec,
+            options={key: getattr(args, key) for key in OPTIONS},
+            extra=args.overrides,
         )
         out = args.out or check_output_folder(calibrate.default_folder(spec))
+        calibrate.check_folder(out)  # before the lock file is written into it
+        with calibrate.study_lock(out):
+            resumed = calibrate.open_study(spec, out, command)
+            print(
+                f"{'resuming' if resumed else 'calibrating'} {spec.name}: "
+                f"{spec.population_size} particles per generation, up to "
+                f"{spec.max_generations} generations -> {out}",
+                flush=True,
+            )
+            calibrate.run_study(
+                spec,
+                out,
+                resume=resumed,
+                workers=args.workers,
+                progress=functools.partial(print, flush=True),
+            )
     except ConfigError as exc:
         return bad_input(exc)
-    command = "strikesim calibrate " + shlex.join(argv)
-    print(f"calibrating {spec.name}: {spec.trials} candidates x {spec.replications} seeds -> {out}")
-    table = calibrate.run_study(
-        spec,
-        out,
-        trials=spec.trials,
-        workers=args.workers,
-        extra=args.overrides,
-        progress=functools.partial(print, flush=True),
-    )
-    data, md = calibration_report.report(spec, table, command)
-    calibration_report.write_report(out, table, data, md)
-    print(md)
+    print((out / "report.md").read_text(encoding="utf-8"))
     return 0

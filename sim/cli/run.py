@@ -8,8 +8,12 @@ not create.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import importlib
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 from strikesim import results
 from strikesim.cli.messages import guarded
@@ -29,7 +33,6 @@ def overrides_of(args: Sequence[str]) -> list[str]:
 def run_once(args: Sequence[str]) -> int:
     """``strikesim [overrides]``: compose, simulate in memory, then publish the run folder."""
     from strikesim.run import publish_run, report, simulate
-    from strikesim.viz.turnout import save_turnout_plot
 
     folder: list[Path] = []  # the run's folder, once composed
 
@@ -37,9 +40,33 @@ def run_once(args: Sequence[str]) -> int:
         config, run_folder = compose_run(args)
         folder.append(run_folder)
         results.refuse_existing(run_folder, "hydra.run.dir")
+        turnout = import_meanwhile("strikesim.viz.turnout")
         result = simulate(config)
-        publish_run(result, run_folder, figures=[save_turnout_plot])
+        publish_run(result, run_folder, figures=[turnout().save_turnout_plot])
         print(report(result.summary, run_folder), flush=True)
         return 0
 
     return guarded(work, lambda: folder[0] if folder else None)
+
+
+def import_meanwhile(name: str) -> Callable[[], ModuleType]:
+    """Start importing module ``name`` in a thread; the function returned waits and gives it.
+
+    The run's figure needs matplotlib (0.3-0.5 s to import), the simulation does not: imported
+    while numpy simulates the city (releasing the GIL in its array work), it adds little to the
+    command's wall time. An import that fails in the thread is done again by the caller, where
+    its error is raised as usual.
+    """
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name=f"import {name}", daemon=True)
+    thread.start()
+
+    def wait() -> ModuleType:
+        thread.join()
+        return importlib.import_module(name)
+
+    return wait

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import hydra_plugins.strikesim_sweeper
+from hydra_plugins.strikesim_sweeper import register
 from strikesim import results
 from strikesim.cli.messages import Terminated, bad_input, interrupted, out_of_space
 from strikesim.config import ConfigError
@@ -29,15 +29,15 @@ def words_of(args: Sequence[str]) -> list[str]:
 
 def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
     """``strikesim -m ...``: plan, open the folder, let Hydra launch the jobs, write the index."""
-    from strikesim.cli import ALLOW_CODE_CHANGE
+    from strikesim.cli import ALLOW_CODE_CHANGE, PLOTS, SWEEP_OPTIONS
 
-    allow_code_change = ALLOW_CODE_CHANGE in args
-    args = [a for a in args if a != ALLOW_CODE_CHANGE]
+    allow_code_change, plots = ALLOW_CODE_CHANGE in args, PLOTS in args
+    args = [a for a in args if a not in SWEEP_OPTIONS]
     try:
         plan = sweep.plan_sweep(args)
         if not allow_code_change:
             sweep.check_same_code(plan.folder)
-        to_run = sweep.open_sweep(plan)
+        to_run = sweep.open_sweep(plan, plots=plots)
     except ConfigError as exc:
         return bad_input(exc)
     total, folder = len(plan.jobs), plan.folder
@@ -49,7 +49,7 @@ def run_sweep(args: Sequence[str], launch: Callable[[], Any]) -> int:
     sweep.report_leftovers(folder)
     if not to_run:
         return sweep.finish_sweep(folder)
-    hydra_plugins.strikesim_sweeper.register()
+    register()
     # Hydra's own parser wants its flags before the overrides; nothing else is added
     sys.argv = ["strikesim", *(a for a in args if a.startswith("-")), *words_of(args)]
     try:

@@ -1,10 +1,9 @@
 """Who differs from whom before the campaign starts: the science of the model's initial state.
 
-The decision rule (:mod:`strikesim.engine.rule`) says what a person does with a threshold, a cost
-and the calls that reach them; this module says how those are drawn or built:
+The decision rule (:mod:`strikesim.engine.rule`) says what a person does with a threshold and
+the calls that reach them; this module says how those are drawn or built:
 
 - :func:`draw_thresholds` — each person's threshold (Granovetter 1978; Watts 2002);
-- :func:`participation_cost` — what striking or walking out costs each person;
 - :func:`draw_organizers` — who is committed before the campaign starts;
 - :func:`reach_channels` / :func:`roster_members` — whom an organization of the roster reaches,
   and through which channel (bloc recruitment: Oberschall 1973; McAdam 1986);
@@ -24,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from strikesim.config import BehaviorConfig
-from strikesim.engine.population import K12, UNIVERSITY, WORKER
+from strikesim.engine.population import K12, UNIVERSITY
 
-CHANNELS = ("union", "federation", "school", "faith")
+CHANNELS = ("union", "federation", "school", "faith", "campus", "community", "civic")
 """The ways an organization's call reaches a person; each has its own pull
 (``behavior.<channel>_call``) and its own outreach days."""
 
@@ -38,11 +37,26 @@ REACH_CHANNEL = {
     "k12": "school",
     "union_members": "federation",
     "congregants": "faith",
+    "university": "campus",
+    "immigrants": "community",
+    "residents": "civic",
 }
 """Roster ``reaches`` token -> channel: a union reaches its own ``members``, an educators' union
 also ``k12`` students, a federation every ``union_members`` in the city, a faith group the
 ``congregants`` of its affiliated congregations. ``none`` reaches no one (an organization whose
-members are outside the synthetic city)."""
+members are outside the synthetic city). A student association reaches ``university`` students,
+an immigrant-rights or community organization ``immigrants`` (foreign-born residents), a public
+endorsement such as the City Council's all ``residents`` of Minneapolis."""
+
+
+def beta_parameters(mean: float, sd: float) -> tuple[float, float]:
+    """The Beta distribution's (alpha, beta) with this mean and standard deviation.
+
+    ``alpha = m * nu``, ``beta = (1 - m) * nu`` with ``nu = m (1 - m) / sd**2 - 1``; it exists
+    when ``sd < sqrt(m (1 - m))``, which :func:`strikesim.config.validate` checks.
+    """
+    nu = mean * (1.0 - mean) / sd**2 - 1.0
+    return mean * nu, (1.0 - mean) * nu
 
 
 def draw_thresholds(
@@ -55,75 +69,46 @@ def draw_thresholds(
 ) -> np.ndarray:
     """Each person's threshold: the weighted share of committed contacts they need to commit.
 
-    For person *i*, with ``z_i ~ Normal(threshold_mean, threshold_sd)``::
+    For person *i* in group *g* (foreign-born, university, K-12 or anyone else)::
 
-        theta_i = clip(z_i, 0, 1) + immigrant_threshold_shift * [i foreign-born]
-                                  + kind_shift(i)          (k12_ / university_threshold_shift)
+        theta_i ~ Beta with mean  threshold_mean + shift_g  and sd  threshold_sd
         theta_i = +inf  if i is not a sympathizer (probability 1 - sympathizer_share),
                         or is a K-12 or university student and ``school_walkouts`` is false
 
-    Granovetter (1978, AJS 83(6):1420-1443): collective behaviour follows from the distribution
-    of individual thresholds (his worked example is a normal distribution); Watts (2002, PNAS
-    99(9):5766-5771): the threshold is a *fraction* of one's contacts. Klandermans & Oegema
-    (1987, ASR 52(4)): most of a population is never mobilizable — the non-sympathizers, who
-    never commit. The shifts are estimates ([est], ``conf/behavior/default.yaml``): lower for
-    foreign-born residents, whose communities the raids target, and for university students.
+    ``shift_g`` is ``immigrant_threshold_shift`` for foreign-born people, plus the university
+    or K-12 shift for students. Granovetter (1978, AJS 83(6):1420-1443): collective behaviour
+    follows from the distribution of individual thresholds; Watts (2002, PNAS 99(9):5766-5771):
+    the threshold is a *fraction* of one's contacts. Klandermans & Oegema (1987, ASR 52(4)): most
+    of a population is never mobilizable — the non-sympathizers, who never commit.
 
-    Why the clip comes before the shifts: that is how every recorded number was drawn. It means
-    a threshold can fall below 0 (a person who commits on day 1 without exposure or call — the
-    2026-11 review counts ~3,000 in the city, more than the organizers) or above 1.
+    Why a Beta and not a clipped normal: a threshold is a share, so it lives on [0, 1]; a normal
+    clipped at 0 piles mass on exactly 0 — people who commit on day 1 with no contact and no call,
+    whose number then follows the sd (the 2026-11 review counted ~3,000 in the city). A Beta has
+    no atom, so nobody commits unprompted: the people who start the cascade are the initiators
+    (:func:`draw_organizers`), an explicit share.
 
-    Draws, in this order: one uniform per person (sympathizer), one normal per person.
+    Draws, in this order: one uniform per person (sympathizer), one uniform per person turned
+    into each group's Beta by its inverse CDF (so groups share draws when only a shift changes).
     """
+    from scipy.special import betaincinv
+
     b = behavior
     n = len(kind)
     sympathizer = rng.random(n) < sympathizer_share
-    threshold = rng.normal(b.threshold_mean, b.threshold_sd, size=n)
-    threshold = np.clip(threshold, 0.0, 1.0)
-    threshold += np.where(immigrant, b.immigrant_threshold_shift, 0.0)
-    shift = {K12: b.k12_threshold_shift, UNIVERSITY: b.university_threshold_shift}
-    for k, delta in shift.items():
-        threshold[kind == k] += delta
+    u = rng.random(n)
+    mean = np.full(n, b.threshold_mean)
+    mean += np.where(immigrant, b.immigrant_threshold_shift, 0.0)
+    mean += np.where(kind == K12, b.k12_threshold_shift, 0.0)
+    mean += np.where(kind == UNIVERSITY, b.university_threshold_shift, 0.0)
+    threshold = np.empty(n)
+    for m in np.unique(mean):
+        group = mean == m
+        alpha, beta = beta_parameters(float(m), b.threshold_sd)
+        threshold[group] = betaincinv(alpha, beta, u[group])
     threshold[~sympathizer] = np.inf
     if not school_walkouts:
         threshold[(kind == K12) | (kind == UNIVERSITY)] = np.inf
     return threshold
-
-
-def participation_cost(
-    kind: np.ndarray,
-    sector: np.ndarray,
-    union: np.ndarray,
-    endorsing: np.ndarray,
-    precarity: np.ndarray,
-    behavior: BehaviorConfig,
-) -> np.ndarray:
-    """What joining costs each person, in threshold units (added to the threshold by the rule).
-
-    ::
-
-        cost_i = job_risk_weight * precarity[sector_i]
-                 * (1 - union_protection * [i belongs to an endorsing union])   (workers)
-        cost_i = student_cost                                  (K-12 and university students)
-        cost_i = 0                                             (other residents)
-
-    ``endorsing[u]`` tells whether roster organization ``u`` endorses; ``union`` and ``sector``
-    index the roster and the sector table (-1: none); ``precarity`` is per sector
-    (``scenarios/data/sectors.csv``, [est]). Risk weighs against grievance in the decision to
-    join (Epstein 2002, PNAS 99 suppl. 3:7243-7250). An endorsement is not a strike order and many
-    contracts have no-strike clauses (American Prospect, 22 Jan 2026): a member of an endorsing
-    union is protected only in part (``union_protection`` [est]; the 2026-11 review notes that the
-    clauses argue for *less* protection). The weights are estimates ([est]).
-    """
-    b = behavior
-    cost = np.zeros(len(kind))
-    workers = kind == WORKER
-    protected = (union >= 0) & endorsing[np.maximum(union, 0)]
-    risk = b.job_risk_weight * precarity[np.maximum(sector, 0)]
-    risk *= np.where(protected, 1.0 - b.union_protection, 1.0)
-    cost[workers] = risk[workers]
-    cost[(kind == K12) | (kind == UNIVERSITY)] = b.student_cost
-    return cost
 
 
 def draw_organizers(
@@ -160,19 +145,26 @@ def roster_members(
     kind: np.ndarray,
     union: np.ndarray,
     faith_org: np.ndarray,
+    immigrant: np.ndarray,
+    place: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Channel -> indices of the people roster organization ``org_index`` reaches that way.
 
     Bloc recruitment runs through the groups people already belong to (Oberschall 1973; McAdam
     1986, AJS 92(1):64-90): a union calls its members (``union == org_index``), an educators'
     union also every K-12 student, a federation every union member in the city, a faith group the
-    people of its affiliated congregations (``faith_org == org_index``).
+    people of its affiliated congregations (``faith_org == org_index``), a student association
+    every university student, an immigrant-rights organization every foreign-born resident, a
+    public endorsement of the City Council everyone who lives in Minneapolis (place 0).
     """
     everyone = {
         "union": lambda: np.flatnonzero(union == org_index),
         "school": lambda: np.flatnonzero(kind == K12),
         "federation": lambda: np.flatnonzero(union >= 0),
         "faith": lambda: np.flatnonzero(faith_org == org_index),
+        "campus": lambda: np.flatnonzero(kind == UNIVERSITY),
+        "community": lambda: np.flatnonzero(immigrant),
+        "civic": lambda: np.flatnonzero(place == 0),
     }
     return {channel: everyone[channel]() for channel in reach_channels(reaches)}
 

@@ -1,20 +1,21 @@
-"""StrikeModel: a Mesa model of a strike campaign and its strike day.
+"""StrikeModel: a Mesa model of a strike campaign, from its first day to the day it is about.
 
-Scheduling: day 0 is the start of the campaign (organizers already committed); days
-1..``campaign_days`` each apply the commitment rule to everyone at once from the previous day's
-state (synchronous update, as in Granovetter's and Watts's models); the day after is the strike day,
-when committed workers strike, committed students walk out, every committed person boycotts
-shopping, and committed people march with a weather-dependent probability.
+Scheduling: day 0 is ``scenario.start_date`` (the initiators are committed); each later day, up to
+``scenario.date``, organizations' calls reach people, and everyone applies the commitment rule at
+once from the previous day's state (synchronous update, as in Granovetter's and Watts's models);
+on an action day — a documented earlier march or strike, and the day at ``scenario.date`` —
+committed people then decide separately whether to march, strike, walk out and boycott
+(:mod:`strikesim.engine.timeline`, :mod:`strikesim.engine.rule`).
 
-State lives in numpy arrays on the model (``committed``, ``threshold``, ``cost``, ...); every person
+State lives in numpy arrays in a one-member :class:`~strikesim.engine.kernel.Kernel`; every person
 is also a Mesa agent (``model.agents_by_type[Worker]``) viewing its row, created on first access.
-:meth:`step` is the vectorized kernel; :meth:`step_per_agent` asks every agent to decide in
-Python — the reference the tests hold the kernel to.
+:meth:`StrikeModel.step` is the vectorized kernel; :meth:`StrikeModel.step_per_agent` asks every
+agent to decide in Python — the reference the tests hold the kernel to.
 
-The model wires; the science lives in pure functions beside the rule: thresholds, costs,
-organizers, roster reach and outreach days in :mod:`strikesim.engine.heterogeneity`, the daily
-decision and the march in :mod:`strikesim.engine.rule`, and every reported number, with its unit
-and scaling to people, in :mod:`strikesim.engine.outputs`.
+The model wires; the science lives in pure functions: thresholds, initiators and roster reach in
+:mod:`strikesim.engine.heterogeneity`, calls in :mod:`strikesim.engine.calls`, the dates in
+:mod:`strikesim.engine.timeline`, the decisions in :mod:`strikesim.engine.rule`, and every
+reported number, with its unit and scaling to people, in :mod:`strikesim.engine.outputs`.
 
 Mesa's conventions (``docs/model.md``, "Using StrikeModel from Mesa"): the model also takes the
 config's keys as keyword parameters (:func:`config_from_keywords`), draws a fresh seed when given
@@ -27,7 +28,7 @@ from __future__ import annotations
 import copy
 import difflib
 import functools
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import fields, is_dataclass, replace
 from typing import Any, get_type_hints
 
 import mesa
@@ -39,38 +40,26 @@ from omegaconf.errors import OmegaConfBaseException
 
 from strikesim import scenarios
 from strikesim.agents import (
+    CivicBody,
+    CommunityOrganization,
     FaithGroup,
     Individual,
     LaborFederation,
     Resident,
     Student,
+    StudentAssociation,
     Union,
     Worker,
 )
 from strikesim.agents.organizations import Organization
 from strikesim.compose import compose_config, config_groups
 from strikesim.config import ConfigError, StrikeConfig, validate
-from strikesim.engine import heterogeneity, outputs, rule
-from strikesim.engine.graph_input import from_networkx, load_graph_file
-from strikesim.engine.heterogeneity import CHANNELS, NEVER
-from strikesim.engine.network import Network, build_network
-from strikesim.engine.population import (
-    K12,
-    KINDS,
-    RESIDENT,
-    UNIVERSITY,
-    WORKER,
-    Population,
-    build_population,
-    complete_population,
-)
-from strikesim.streams import stream
+from strikesim.engine import draws, outputs
+from strikesim.engine.kernel import City, Kernel
+from strikesim.engine.population import K12, KINDS, RESIDENT, UNIVERSITY, WORKER
 
 __all__ = [
-    "CHANNELS",
     "COLLECTED",
-    "NEVER",
-    "OrganizationCalls",
     "StrikeModel",
     "config_from_keywords",
     "fresh_seed",
@@ -281,34 +270,22 @@ def config_from_keywords(
 # --- data collection -----------------------------------------------------------------------------
 
 
-def _collected_columns() -> dict[str, tuple[str, ...]]:
-    """``form_type`` -> the phases its time-series rows are in, for every form and agent type of
-    the time series (:data:`strikesim.engine.outputs.OUTPUTS`), in its rows' order."""
-    columns = {}
+def _collected_columns() -> tuple[str, ...]:
+    """``form_type`` for every form and agent type the time series records, in its rows' order:
+    the campaign's forms every day, the action days' forms where an output records them."""
+    columns = [f"{form}_{kind}" for kind in KINDS for form in outputs.CAMPAIGN_FORMS]
     for k, kind in enumerate(KINDS):
-        for form in outputs.FORMS:
-            for o in outputs.OUTPUTS:
-                if o.form == form and k in o.kinds:
-                    columns[f"{form}_{kind}"] = o.phases
-    return columns
+        for form in outputs.ACTION_FORMS:
+            if any(o.form == form and k in o.kinds for o in outputs.OUTPUTS):
+                columns.append(f"{form}_{kind}")
+    return tuple(columns)
 
 
-_COLUMN_PHASES = _collected_columns()
-COLLECTED: tuple[str, ...] = ("day", "seed", *_COLUMN_PHASES)
+_COLUMNS = _collected_columns()
+COLLECTED: tuple[str, ...] = ("day", "seed", *_COLUMNS)
 """The datacollector's model reporters: the day, the run's seed, and ``form_type`` people for
-every form and agent type of the time series (``committed_worker``, ``walkout_university``...)."""
-
-_BLANK_DAY: dict[str, dict[str, float]] = {
-    outputs.CAMPAIGN: {c: 0.0 for c in _COLUMN_PHASES},
-    # a projection is not reported on the strike day: the march itself is
-    outputs.STRIKE_DAY: {
-        c: (0.0 if outputs.STRIKE_DAY in phases else float("nan"))
-        for c, phases in _COLUMN_PHASES.items()
-    },
-}
-"""A day's columns before its time-series rows fill them: strike-day acts (striking, walkout,
-boycott, marching) are 0 on campaign days — nobody does them before the strike day — and the
-campaign's projection of marchers is NaN on the strike day."""
+every form and agent type of the time series (``committed_worker``, ``marching_k12``...); the
+action forms are 0 on days without an action."""
 
 
 def _reported(model: StrikeModel, column: str) -> float | int:
@@ -318,34 +295,26 @@ def _reported(model: StrikeModel, column: str) -> float | int:
     return model._collected[column]
 
 
-@dataclass
-class OrganizationCalls:
-    """Per channel: the pull each person would feel, and the day the call first reaches them."""
-
-    strength: dict[str, np.ndarray]  # channel -> float64 pull per person
-    reach_day: dict[str, np.ndarray]  # channel -> int32 first day reached
-
-    def channels(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(pull, first day reached) per channel, in the fixed order the pull is summed in."""
-        return [(self.strength[c], self.reach_day[c]) for c in CHANNELS]
-
-    def pull(self, day: int) -> np.ndarray:
-        """Total threshold reduction on ``day``, summed over channels in a fixed order."""
-        total = np.zeros_like(self.strength[CHANNELS[0]])
-        for strength, reached in self.channels():
-            total += np.where(reached <= day, strength, 0.0)
-        return total
+ORGANIZATION_CLASSES: dict[str, type[Organization]] = {
+    "union": Union,
+    "federation": LaborFederation,
+    "faith": FaithGroup,
+    "student_group": StudentAssociation,
+    "community": CommunityOrganization,
+    "civic": CivicBody,
+}
+"""Roster ``kind`` -> the Mesa agent class of an organization."""
 
 
 class StrikeModel(mesa.Model):
-    """A campaign of ``scenario.campaign_days`` days, then the strike day.
+    """A campaign from ``scenario.start_date`` to ``scenario.date``, with its action days.
 
     ``StrikeModel(config)`` runs a config (``compose_config([...])``, as the command line
     composes it). Following Mesa's conventions, the config's keys may also be given as keyword
     parameters — so ``mesa.batch_run`` and a ``SolaraViz`` slider can vary them by name:
 
     - a key by its name, when only one section has a key of that name: ``temperature_f=-20``
-      (``weather.temperature_f``), ``union_call=0.3``, ``campaign_days=14``;
+      (``weather.temperature_f``), ``union_call=0.3``, ``start_date="2026-02-01"``;
     - any key as ``section__key``: ``weather__temperature_f=-20``, ``scenario__name="x"`` (the
       only way to a ``name``, which four sections share);
     - a preset of a config group, by the section's name: ``population="small"``,
@@ -359,17 +328,22 @@ class StrikeModel(mesa.Model):
     composition and are refused. An unknown, ambiguous or ill-typed keyword raises
     :class:`~strikesim.config.ConfigError` with one line naming it and what is allowed.
 
+    With ``behavior.posterior`` set, the behaviour is that of one posterior draw, chosen by the
+    seed (:func:`strikesim.engine.draws.resolve`); ``model.config`` holds the values drawn.
+
     Seed: ``seed``/``rng`` if given, else the config's seed; without either and without a config,
     a fresh seed from OS entropy (:func:`fresh_seed`) — Mesa's convention that replications
     differ — recorded in ``model.config.seed``, so any run is repeatable from its record. Mesa's
     own generators (``model.rng``, ``model.random``) are seeded with it too.
 
+    The state lives in a one-member :class:`~strikesim.engine.kernel.Kernel` — the same kernel
+    an ensemble steps many members in — so a run alone and in an ensemble are the same numbers.
+    :meth:`step` advances it a day; :meth:`step_per_agent` makes the same day's decisions by
+    asking every Mesa agent in Python, the reference the kernel is tested against.
+
     ``model.datacollector`` (Mesa's DataCollector, model reporters only: agent reporters would
-    create every agent) holds one row per day, day 0 to the strike day: the columns
-    :data:`COLLECTED` — ``day``, ``seed`` and people by form and agent type (``committed_worker``,
-    ``striking_worker``, ``walkout_k12``, ``boycott_resident``, ``marching_university``,
-    ``projected_marching_worker``...), the same numbers as :meth:`timeseries`, copied from its
-    rows rather than recounted.
+    create every agent) holds one row per day, day 0 to the last: the columns :data:`COLLECTED`,
+    copied from the time series' rows rather than recounted.
     """
 
     def __init__(
@@ -381,96 +355,40 @@ class StrikeModel(mesa.Model):
         rng: int | None = None,
         **params: Any,
     ) -> None:
-        config = config_from_keywords(config, seed=seed, rng=rng, **params)
+        config = draws.resolve(config_from_keywords(config, seed=seed, rng=rng, **params))
         super().__init__(rng=config.seed)
         self.config = config
-        self.population, self.network = self._build_city(config, graph)
-        pop = self.population
-        self.degree = self.network.weighted_degree
+        self.city = City.build(config, graph)
+        self.kernel = Kernel(self.city, [config])
+        self.population, self.network = self.city.population, self.city.network
+        self.degree = self.city.degree
+        self.timeline = self.kernel.members[0].timeline
+        self.threshold = self.kernel.members[0].threshold
+        self.calls = self.kernel.schedules[0]
         self.organizations = self._create_organizations()
-        self.calls = self._organization_calls()
-        self.threshold = heterogeneity.draw_thresholds(
-            stream(config.seed, "thresholds"),
-            pop.kind,
-            pop.immigrant,
-            config.behavior,
-            config.population.sympathizer_share,
-            config.scenario.school_walkouts,
-        )
-        self.cost = heterogeneity.participation_cost(
-            pop.kind,
-            pop.sector,
-            pop.union,
-            np.array([o.endorses for o in self.organizations]),
-            scenarios.sectors()["precarity"].to_numpy(float),
-            config.behavior,
-        )
-        self.committed = heterogeneity.draw_organizers(
-            stream(config.seed, "activists"), config.behavior.activist_share, self.threshold
-        )
-        self.march_draw = stream(config.seed, "march").random(pop.size)
-        self.march_probability = rule.march_probability(config.weather, config.behavior)
-        self.marching = np.zeros(pop.size, dtype=bool)
-        self.day = 0
-        self._records: list[tuple[int, str, str, str, float]] = []
         self._individuals_created = False
         self._collected: dict[str, float | int] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={c: functools.partial(_reported, column=c) for c in COLLECTED}
         )
-        self._record_campaign_day()
+        self._collect()
 
     # --- construction -------------------------------------------------------------------------
-    @staticmethod
-    def _build_city(config: StrikeConfig, graph: nx.Graph | None) -> tuple[Population, Network]:
-        net_cfg, pop_cfg = config.network, config.population
-        rng = stream(config.seed, "population")
-        if graph is None and net_cfg.source == "generated":
-            pop = build_population(pop_cfg, net_cfg, rng)
-            return pop, build_network(pop, net_cfg, stream(config.seed, "network"))
-        network, attrs = from_networkx(graph) if graph is not None else load_graph_file(net_cfg)
-        pop = complete_population(
-            rng,
-            attrs.kind,
-            pop_cfg,
-            net_cfg,
-            sector=attrs.sector,
-            union=attrs.union,
-            immigrant=attrs.immigrant,
-        )
-        return pop, network
-
     def _create_organizations(self) -> list[Organization]:
-        pop = self.population
-        endorsers = set(self.config.coalition.endorsers)
-        classes = {"union": Union, "federation": LaborFederation, "faith": FaithGroup}
+        called = self.timeline.call_days()
         orgs = []
-        for idx, row in scenarios.organizations().iterrows():
-            members = heterogeneity.roster_members(
-                str(row["reaches"]), int(idx), pop.kind, pop.union, pop.faith_org
-            )
+        for org, (_, row) in zip(self.city.orgs, scenarios.organizations().iterrows(), strict=True):
             orgs.append(
-                classes[row["kind"]](
+                ORGANIZATION_CLASSES[row["kind"]](
                     self,
-                    org_id=row["org_id"],
+                    org_id=org.org_id,
                     name=row["name"],
-                    capacity=float(row["capacity"]),
-                    endorses=row["org_id"] in endorsers,
-                    members=members,
+                    capacity=org.capacity,
+                    call_day=called.get(org.org_id),
+                    members=org.members,
                 )
             )
         return orgs
-
-    def _organization_calls(self) -> OrganizationCalls:
-        n = self.population.size
-        strength = {c: np.zeros(n) for c in CHANNELS}
-        for org in self.organizations:
-            for channel, pull in org.call_strengths().items():
-                strength[channel][org.members[channel]] += pull
-        reach_day = heterogeneity.outreach_days(
-            stream(self.config.seed, "outreach"), self.config.behavior.outreach_rate, n
-        )
-        return OrganizationCalls(strength=strength, reach_day=reach_day)
 
     def _create_individuals(self) -> None:
         """Create one Mesa agent per person, once, on first use (see :attr:`agents`)."""
@@ -499,77 +417,95 @@ class StrikeModel(mesa.Model):
         self._create_individuals()
         return super().agents_by_type
 
-    # --- dynamics -----------------------------------------------------------------------------
+    # --- state --------------------------------------------------------------------------------
+    @property
+    def day(self) -> int:
+        """Days since ``scenario.start_date`` (day 0: the initiators are committed)."""
+        return self.kernel.day
+
     @property
     def strike_day(self) -> int:
-        """The day after the campaign's last: when people strike, walk out and march."""
-        return self.config.scenario.campaign_days + 1
+        """The last day: the day at ``scenario.date``, the day the run is about."""
+        return self.timeline.days
 
     @property
-    def momentum(self) -> float:
-        """Visible momentum: the committed share of the city, times its weight."""
-        return self.config.behavior.momentum_weight * float(self.committed.mean())
+    def committed(self) -> np.ndarray:
+        """Who is committed to the campaign (bool per agent; once true, true for good)."""
+        return self.kernel.committed[0]
+
+    @property
+    def marching(self) -> np.ndarray:
+        """Who marched on the latest action day so far (all false before the first)."""
+        actions = self.kernel.actions[0]
+        return actions[-1].state.marching if actions else np.zeros(self.population.size, bool)
+
+    @property
+    def march_probability(self) -> float:
+        """The base chance to march of the next action day (today's, on one)."""
+        return self.kernel.next_march_probability(0)
 
     def heard_of_call(self, i: int) -> bool:
-        """Has an endorsing organization's call reached person i by today?"""
-        return any(s[i] > 0 and r[i] <= self.day for s, r in self.calls.channels())
+        """Has an organization's call reached person i by today?"""
+        return self.calls.reached(i, self.day)
 
+    def lift(self, day: int) -> np.ndarray:
+        """Momentum and outrage on ``day`` for each person who can commit (indexed by
+        ``kernel.column``)."""
+        return self.kernel._lift(0, day)
+
+    # --- dynamics -----------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one day with the vectorized kernel (the strike day follows the campaign)."""
-        if self.day >= self.config.scenario.campaign_days:
-            self._strike_day()
-            return
-        day = self.day + 1
-        exposure = self.network.exposure(self.committed)  # exact with integer weights
-        need = rule.need(self.threshold, self.cost, self.calls.pull(day), self.momentum)
-        weight_needed = rule.need_weight(need, self.degree)
-        self.committed = self.committed | rule.commits(exposure, weight_needed)
-        self.day = day
-        self._record_campaign_day()
+        """Advance one day with the vectorized kernel."""
+        self.kernel.step()
+        self._collect()
 
     def step_per_agent(self) -> None:
         """The same day as :meth:`step`, each Mesa agent deciding by walking its own contacts."""
-        if self.day >= self.config.scenario.campaign_days:
-            self._strike_day()
-            return
-        day, momentum = self.day + 1, self.momentum
+        self.kernel.step(decide=self._decide_per_agent)
+        self._collect()
+
+    def _decide_per_agent(self, day: int) -> np.ndarray:
+        """Who commits on ``day``: every uncommitted person asked in Python (the reference)."""
         yesterday = self.committed.tolist()
-        today = list(yesterday)
+        lift = self.lift(day)
+        column = self.kernel.column
+        new = []
         for cls, agents in self.agents_by_type.items():
             if issubclass(cls, Individual):  # organizations call; they do not decide
                 for agent in agents:
-                    today[agent.index] = agent.decide(yesterday, day, momentum)
-        self.committed = np.array(today, dtype=bool)
-        self.day = day
-        self._record_campaign_day()
+                    i = agent.index
+                    if column[i] < 0 or yesterday[i]:
+                        continue
+                    if agent.decide(yesterday, day, float(lift[column[i]])):
+                        new.append(i)
+        return np.array(sorted(new), dtype=np.int64)
 
-    def _strike_day(self) -> None:
-        self.marching = self.committed & (self.march_draw < self.march_probability)
-        self.day = self.strike_day
-        self._record(outputs.STRIKE_DAY)
-        self.running = False
+    @property
+    def running(self) -> bool:
+        """Mesa's flag: false once the last day has been stepped."""
+        return self.kernel.day < self.timeline.days
 
-    def _record_campaign_day(self) -> None:
-        self._record(outputs.CAMPAIGN)
+    @running.setter
+    def running(self, value: bool) -> None:
+        """Mesa's base class sets the flag at construction; the timeline decides it here."""
 
-    def _record(self, phase: str) -> None:
-        """Today's time-series rows, and the datacollector's row made from them.
+    def _collect(self) -> None:
+        """Today's datacollector row, copied from today's time-series rows.
 
-        Why from the rows: they are already counted (one pass over the arrays per form and type);
-        the datacollector copies ~20 numbers instead of counting again, so it costs microseconds
-        a day, and it cannot disagree with :meth:`timeseries`.
+        Why from the rows: they are already counted; the datacollector copies ~30 numbers instead
+        of counting again, so it cannot disagree with :meth:`timeseries`.
         """
-        rows = outputs.timeseries_rows(self.snapshot(), self.day, phase)
-        self._records += rows
         collected: dict[str, float | int] = {"day": self.day, "seed": self.config.seed}
-        collected.update(_BLANK_DAY[phase])
-        for _, _, kind, form, people in rows:
+        collected.update(dict.fromkeys(_COLUMNS, 0.0))
+        for day, _, kind, form, people in reversed(self.kernel.records[0]):
+            if day != self.day:
+                break
             collected[f"{form}_{kind}"] = people
         self._collected = collected
         self.datacollector.collect(self)
 
     def run(self) -> None:
-        """Run the campaign and the strike day."""
+        """Run the campaign to its last day."""
         while self.running:
             self.step()
 
@@ -580,39 +516,22 @@ class StrikeModel(mesa.Model):
         (and through it every agent) alive for the life of the process; without this, 50 runs in one
         process would keep 50 cities in memory. The arrays and results stay readable.
         """
-        if self._individuals_created:
-            self.remove_all_agents()
+        self.remove_all_agents()
         ids = getattr(mesa.Agent, "_ids", None)  # Mesa 3.3; Mesa 3.5 counts ids on the model
         if ids is not None:
             ids.pop(self, None)
 
     # --- outputs ------------------------------------------------------------------------------
-    def snapshot(self) -> outputs.State:
-        """Today's arrays, as every output (:data:`strikesim.engine.outputs.OUTPUTS`) reads them."""
-        pop = self.population
-        return outputs.State(
-            kind=pop.kind,
-            union=pop.union,
-            committed=self.committed,
-            marching=self.marching,
-            endorser_members=tuple(
-                members
-                for org in self.organizations
-                if org.endorses
-                for members in org.members.values()
-            ),
-            march_probability=self.march_probability,
-            scale=pop.scale,
-        )
-
     def timeseries(self) -> pd.DataFrame:
-        """One row per day, agent type and form of participation; ``people`` counts people
+        """One row per day, phase, agent type and form of participation; ``people`` counts people
         (forms and their scaling: :data:`strikesim.engine.outputs.OUTPUTS`)."""
-        return pd.DataFrame(
-            self._records, columns=["day", "phase", "agent_type", "form", "people"]
-        ).astype({"day": "int32", "people": "float64"})
+        return self.kernel.timeseries(0)
+
+    def events(self) -> pd.DataFrame:
+        """One row per action day so far: event id, date, day, kind and every output's total."""
+        return self.kernel.events(0)
 
     def totals(self) -> dict[str, float | int]:
-        """Strike-day totals (call after :meth:`run`): :data:`strikesim.engine.outputs.TOTALS`,
-        each in the unit and scaling its output declares (people, a share, a probability)."""
-        return outputs.totals(self.snapshot())
+        """The totals of the day at ``scenario.date`` (call after :meth:`run`):
+        :data:`strikesim.engine.outputs.TOTALS`, each in the unit its output declares."""
+        return self.kernel.totals(0)

@@ -1,11 +1,13 @@
 """The model's outputs, declared once: what each counts, its label, its unit and how it scales.
 
-Every number a run reports — the strike-day totals of ``summary.json`` (:func:`totals`) and the
-rows of ``timeseries.parquet`` (:func:`timeseries_rows`) — is one :class:`Output` of
-:data:`OUTPUTS`. An output selects agents from a :class:`State` (a boolean mask over agents) and
-declares how a count of agents becomes the reported number (:class:`Scaling`): one agent stands
-for ``population.scale`` people, so a count of agents is multiplied by the scale *here*, in
-:func:`people`, and nowhere else.
+Every number a run reports is one :class:`Output` of :data:`OUTPUTS`, counted on an action day
+(a march or a strike day) from that day's :class:`State`: the totals of ``summary.json`` and of
+each row of ``events.parquet`` (:func:`totals`), and the action-day rows of
+``timeseries.parquet`` (:func:`action_rows`). Every day of the campaign also has its committed
+people and their projected march (:func:`campaign_rows`). An output selects agents (a boolean
+mask over agents) and declares how a count of agents becomes the reported number
+(:class:`Scaling`): one agent stands for ``population.scale`` people, so a count of agents is
+multiplied by the scale *here*, in :func:`people`, and nowhere else.
 
 Why one table: the totals, the time series, the CLI report, the sensitivity outputs and the docs
 all name the same quantities; declaring each once, with its unit and how it scales, keeps a new
@@ -23,33 +25,45 @@ import numpy as np
 
 from strikesim.engine.population import K12, KINDS, UNIVERSITY, WORKER
 
-CAMPAIGN, STRIKE_DAY = "campaign", "strike_day"
-"""The two phases of the time series: each campaign day (0..campaign_days), then the strike day."""
+CAMPAIGN, ACTION_DAY = "campaign", "action_day"
+"""The two phases of the time series: every day of the campaign (day 0 .. the last), and the
+action days (a march or a strike day) among them."""
 
-FORMS = ("committed", "projected_marching", "boycott", "marching", "striking", "walkout")
-"""Forms of participation in the time series (its ``form`` column), in the order of its rows for
-each day and agent type."""
+CAMPAIGN_FORMS = ("committed", "projected_marching")
+"""Forms recorded on every day (the time series' ``form`` column, phase ``campaign``)."""
+
+ACTION_FORMS = ("marching", "striking", "walkout", "boycott")
+"""Forms recorded on each action day (phase ``action_day``), in the order of its rows."""
+
+FORMS = CAMPAIGN_FORMS + ACTION_FORMS
 
 ALL_KINDS = tuple(range(len(KINDS)))
+
+HOME_PLACE = 0
+"""``population.place`` of Minneapolis, the city the marches went through."""
 
 
 @dataclass(frozen=True)
 class State:
-    """What outputs are computed from: the model's arrays at one moment (one row per agent)."""
+    """What outputs are computed from: the model's arrays on one action day (one row per agent)."""
 
     kind: np.ndarray  # int8, index into KINDS
     union: np.ndarray  # int16, roster index of the person's union, -1 for none
+    place: np.ndarray  # int16, index into scenarios/data/places.csv (0: Minneapolis)
     committed: np.ndarray  # bool
-    marching: np.ndarray  # bool (all false before the strike day)
-    endorser_members: tuple[np.ndarray, ...]  # indices reached by each endorsing organization
-    march_probability: float
+    marching: np.ndarray  # bool
+    striking: np.ndarray  # bool (all false on a march-only day)
+    walkout: np.ndarray  # bool
+    boycott: np.ndarray  # bool
+    called_members: tuple[np.ndarray, ...]  # indices reached by each organization that has called
+    march_probability: float  # the day's base chance: march_base x weather factor
     scale: int  # people per agent
 
     @cached_property
     def affiliated(self) -> np.ndarray:
-        """Reached by an endorsing organization on any channel (computed on first use)."""
+        """Reached by an organization that has called, on any channel (computed on first use)."""
         mask = np.zeros(len(self.kind), bool)
-        for members in self.endorser_members:
+        for members in self.called_members:
             mask[members] = True
         return mask
 
@@ -64,8 +78,6 @@ class Scaling(Enum):
 
     PEOPLE = "agents x population.scale"
     """A number of people: each selected agent stands for ``population.scale`` people."""
-    EXPECTED_PEOPLE = "agents x march probability x population.scale"
-    """An expected number of people: each selected agent counts with the chance it marches."""
     AGENTS = "agents (unscaled)"
     """A number of agents, e.g. the size of the simulation itself."""
     SHARE = "ratio of two people counts (scale cancels)"
@@ -76,12 +88,12 @@ class Scaling(Enum):
 
 @dataclass(frozen=True)
 class Output:
-    """One reported quantity.
+    """One reported quantity of an action day.
 
-    ``key`` names it in ``summary.json`` (``total=True``); ``form`` names its rows in the time
-    series, one per day of each phase in ``phases`` and each agent type in ``kinds``. ``select``
-    picks the agents it counts (restricted to ``kinds``); a SHARE divides by the output named
-    ``of``; a NONE output is ``value(state)``.
+    ``key`` names it in ``summary.json`` and ``events.parquet``; ``form`` names its rows in the
+    time series, one per action day and agent type in ``kinds``. ``select`` picks the agents it
+    counts (restricted to ``kinds``); a SHARE divides by the output named ``of``; a NONE output
+    is ``value(state)``.
     """
 
     key: str
@@ -90,9 +102,7 @@ class Output:
     scaling: Scaling
     select: Callable[[State], np.ndarray] | None = None
     kinds: tuple[int, ...] = ALL_KINDS
-    total: bool = True
     form: str | None = None
-    phases: tuple[str, ...] = (STRIKE_DAY,)
     of: str | None = None
     value: Callable[[State], float] | None = None
 
@@ -100,18 +110,32 @@ class Output:
 OUTPUTS: tuple[Output, ...] = (
     Output(
         "marchers",
-        "Marchers on the strike day",
+        "Marchers",
         "people",
         Scaling.PEOPLE,
         lambda s: s.marching,
         form="marching",
     ),
     Output(
+        "marchers_city",
+        "Marchers who live in Minneapolis",
+        "people",
+        Scaling.PEOPLE,
+        lambda s: s.marching & (s.place == HOME_PLACE),
+    ),
+    Output(
+        "marchers_rest_of_metro",
+        "Marchers from the rest of the metro",
+        "people",
+        Scaling.PEOPLE,
+        lambda s: s.marching & (s.place != HOME_PLACE),
+    ),
+    Output(
         "striking_workers",
         "Strikers from work",
         "people",
         Scaling.PEOPLE,
-        lambda s: s.committed,
+        lambda s: s.striking,
         kinds=(WORKER,),
         form="striking",
     ),
@@ -120,7 +144,7 @@ OUTPUTS: tuple[Output, ...] = (
         "Strikers from work who are union members",
         "people",
         Scaling.PEOPLE,
-        lambda s: s.committed & (s.union >= 0),
+        lambda s: s.striking & (s.union >= 0),
         kinds=(WORKER,),
     ),
     Output(
@@ -128,7 +152,7 @@ OUTPUTS: tuple[Output, ...] = (
         "K-12 students walking out of school",
         "people",
         Scaling.PEOPLE,
-        lambda s: s.committed,
+        lambda s: s.walkout,
         kinds=(K12,),
         form="walkout",
     ),
@@ -137,30 +161,28 @@ OUTPUTS: tuple[Output, ...] = (
         "University students walking out",
         "people",
         Scaling.PEOPLE,
-        lambda s: s.committed,
+        lambda s: s.walkout,
         kinds=(UNIVERSITY,),
         form="walkout",
     ),
     Output(
         "boycotting",
-        "Not shopping (boycott): every committed person",
+        "Not shopping (boycott): every committed person, on a strike day",
         "people",
         Scaling.PEOPLE,
-        lambda s: s.committed,
+        lambda s: s.boycott,
         form="boycott",
     ),
     Output(
         "committed",
-        "Committed to the strike",
+        "Committed to the campaign",
         "people",
         Scaling.PEOPLE,
         lambda s: s.committed,
-        form="committed",
-        phases=(CAMPAIGN, STRIKE_DAY),
     ),
     Output(
         "unaffiliated_marcher_share",
-        "Share of marchers no endorsing organization reached (Klandermans et al.: 51%)",
+        "Share of marchers no calling organization reached (Klandermans et al.: 51%)",
         "share",
         Scaling.SHARE,
         lambda s: s.marching & ~s.affiliated,
@@ -168,36 +190,24 @@ OUTPUTS: tuple[Output, ...] = (
     ),
     Output(
         "march_probability",
-        "Chance a committed person marches on the day (weather-dependent)",
+        "Base chance a committed person marches (march_base x weather factor)",
         "probability",
         Scaling.NONE,
         value=lambda s: s.march_probability,
     ),
     Output("people", "Population", "people", Scaling.PEOPLE, lambda s: s.everyone),
     Output("agents", "Agents simulated", "agents", Scaling.AGENTS, lambda s: s.everyone),
-    Output(
-        "projected_marching",
-        "Committed so far, times the chance to march: marchers if the strike were today",
-        "people",
-        Scaling.EXPECTED_PEOPLE,
-        lambda s: s.committed,
-        total=False,
-        form="projected_marching",
-        phases=(CAMPAIGN,),
-    ),
 )
 
 BY_KEY = {o.key: o for o in OUTPUTS}
-TOTALS = tuple(o.key for o in OUTPUTS if o.total)
-"""The keys of :func:`totals`, in order: the model's numbers in ``summary.json``."""
+TOTALS = tuple(o.key for o in OUTPUTS)
+"""The keys of :func:`totals`, in order: an action day's numbers."""
 
 
-def people(agents: int, scaling: Scaling, state: State) -> int | float:
+def people(agents: int, scaling: Scaling, scale: int) -> int:
     """The one place a count of agents becomes the reported number (see :class:`Scaling`)."""
     if scaling in (Scaling.PEOPLE, Scaling.SHARE):
-        return agents * state.scale
-    if scaling is Scaling.EXPECTED_PEOPLE:
-        return agents * state.march_probability * state.scale
+        return agents * scale
     if scaling is Scaling.AGENTS:
         return agents
     raise ValueError(f"{scaling} is not a count")
@@ -215,17 +225,15 @@ def _selected(output: Output, state: State, of_kind: dict[int, np.ndarray]) -> n
 
 
 def totals(state: State) -> dict[str, int | float]:
-    """The strike-day numbers of :data:`TOTALS`, each scaled as its output declares."""
+    """An action day's numbers, :data:`TOTALS`, each scaled as its output declares."""
     of_kind = {k: state.kind == k for k in ALL_KINDS}
     out: dict[str, int | float] = {}
     for o in OUTPUTS:
-        if not o.total:
-            continue
         if o.scaling is Scaling.NONE:
             assert o.value is not None, o.key
             out[o.key] = o.value(state)
             continue
-        count = people(int(np.count_nonzero(_selected(o, state, of_kind))), o.scaling, state)
+        count = people(int(np.count_nonzero(_selected(o, state, of_kind))), o.scaling, state.scale)
         if o.scaling is Scaling.SHARE:
             assert o.of is not None, o.key
             denominator = out[o.of]
@@ -235,19 +243,37 @@ def totals(state: State) -> dict[str, int | float]:
     return out
 
 
-def timeseries_rows(state: State, day: int, phase: str) -> list[tuple[int, str, str, str, float]]:
-    """Rows ``(day, phase, agent_type, form, people)`` for one day: for each agent type, each
-    output recorded in ``phase`` for that type, in :data:`FORMS` order."""
-    rows = []
+Row = tuple[int, str, str, str, float]
+
+
+def campaign_rows(
+    day: int, committed_by_kind: np.ndarray, march_probability: float, scale: int
+) -> list[Row]:
+    """A day's campaign rows: per agent type, the committed people and the projected marchers
+    (committed x the next action day's base chance: "marchers if the march were today")."""
+    rows: list[Row] = []
+    for k, kind in enumerate(KINDS):
+        committed = float(int(committed_by_kind[k]) * scale)
+        rows.append((day, CAMPAIGN, kind, "committed", committed))
+        rows.append((day, CAMPAIGN, kind, "projected_marching", committed * march_probability))
+    return rows
+
+
+def action_rows(state: State, day: int) -> list[Row]:
+    """An action day's rows: for each agent type, each form an output records for that type,
+    in :data:`ACTION_FORMS` order."""
+    rows: list[Row] = []
     for k, kind in enumerate(KINDS):
         of_kind = state.kind == k
-        for form in FORMS:
+        for form in ACTION_FORMS:
             for o in OUTPUTS:
-                if o.form != form or phase not in o.phases or k not in o.kinds:
+                if o.form != form or k not in o.kinds:
                     continue
                 assert o.select is not None, o.key
                 agents = int(np.count_nonzero(o.select(state) & of_kind))
-                rows.append((day, phase, kind, form, float(people(agents, o.scaling, state))))
+                rows.append(
+                    (day, ACTION_DAY, kind, form, float(people(agents, o.scaling, state.scale)))
+                )
     return rows
 
 
@@ -255,11 +281,10 @@ def describe() -> list[dict[str, str]]:
     """Key, label, unit, scaling and file of every output (for the docs' outputs table)."""
     rows = []
     for o in OUTPUTS:
-        where = ["summary.json"] if o.total else []
+        where = ["summary.json", "events.parquet"]
         if o.form:
             kinds = "all types" if o.kinds == ALL_KINDS else ", ".join(KINDS[k] for k in o.kinds)
-            phases = " and ".join(p.replace("_", " ") for p in o.phases)
-            where.append(f"timeseries form `{o.form}` ({phases}; {kinds})")
+            where.append(f"timeseries form `{o.form}` (action days; {kinds})")
         scaling = o.scaling.value
         if o.scaling is Scaling.SHARE:
             scaling = f"people selected / `{o.of}` (the scale cancels)"
@@ -270,6 +295,18 @@ def describe() -> list[dict[str, str]]:
                 "unit": o.unit,
                 "from agents": scaling,
                 "reported in": "; ".join(where),
+            }
+        )
+    for form in CAMPAIGN_FORMS:
+        rows.append(
+            {
+                "key": f"({form})",
+                "label": "Committed so far"
+                if form == "committed"
+                else "Committed so far x the next action day's base chance to march",
+                "unit": "people",
+                "from agents": Scaling.PEOPLE.value,
+                "reported in": f"timeseries form `{form}` (every day; all types)",
             }
         )
     return rows

@@ -5,11 +5,16 @@ Why arrays and not agent attributes: the step kernel reads every agent's state a
 
 People are laid out in household order, so that neighbouring indices are neighbours in the city:
 the friendship layer of :mod:`strikesim.engine.network` builds its clustered ring over this order.
+In a metro population the places (``scenarios/data/places.csv``) are consecutive blocks of that
+order, so households, friends' rings, classes and congregations stay inside one place, while
+workplaces span the metro (people commute).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -19,6 +24,11 @@ from strikesim.config import NetworkConfig, PopulationConfig
 KINDS = ("worker", "k12", "university", "resident")
 WORKER, K12, UNIVERSITY, RESIDENT = range(len(KINDS))
 NONE = -1  # "no sector / union / group" in the integer id arrays
+CITY = 0  # row of Minneapolis in scenarios.places()
+
+Catchment = Literal["city", "metro"]
+"""Where the population lives: ``city`` (everyone in Minneapolis) or ``metro`` (the seven
+counties of ``places.csv``, in proportion to their 2020 census populations)."""
 
 
 @dataclass
@@ -34,6 +44,8 @@ class Population:
     workplace: np.ndarray  # int32, NONE for non-workers
     school_class: np.ndarray  # int32, class or course group; NONE for non-students
     congregation: np.ndarray  # int32, NONE for people without a congregation
+    place: np.ndarray  # int16, row of scenarios.places() the person lives in (CITY = Minneapolis)
+    distance_km: np.ndarray  # float32, the place's mean_distance_km (a typical trip downtown)
     scale: int = 1
 
     @property
@@ -56,12 +68,59 @@ def _grouped(rng: np.random.Generator, members: np.ndarray, mean_size: float, n:
     return out
 
 
+def _grouped_by_place(
+    rng: np.random.Generator, members: np.ndarray, mean_size: float, place: np.ndarray
+) -> np.ndarray:
+    """:func:`_grouped` within each place: a class or a congregation is near home.
+
+    One place (the city) is one call to :func:`_grouped`, so the city's draws are those of a
+    population without places.
+    """
+    n = len(members)
+    out = np.full(n, NONE, dtype=np.int32)
+    offset = 0
+    for p in np.unique(place[members]):
+        ids = _grouped(rng, members & (place == p), mean_size, n)
+        out[ids >= 0] = ids[ids >= 0] + offset
+        offset = int(out.max()) + 1
+    return out
+
+
 def _household_ids(rng: np.random.Generator, n: int, mean_size: float) -> np.ndarray:
     """Households of 1 + Poisson(mean - 1) people, consecutive in index order."""
     sizes = 1 + rng.poisson(mean_size - 1, size=int(n / mean_size * 1.2) + 16)
     while sizes.sum() < n:  # rare: top up the draw
         sizes = np.concatenate([sizes, 1 + rng.poisson(mean_size - 1, size=len(sizes))])
     return np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)[:n]
+
+
+def _households_by_place(
+    rng: np.random.Generator, place: np.ndarray, mean_size: float
+) -> np.ndarray:
+    """:func:`_household_ids` for each run of consecutive people in one place: no household
+    spans two places. The city (one run) makes exactly one call, as without places."""
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(place)) + 1, [len(place)]])
+    runs = [_household_ids(rng, int(b - a), mean_size) for a, b in itertools.pairwise(starts)]
+    offsets = np.cumsum([0] + [int(r.max()) + 1 for r in runs[:-1]])
+    return np.concatenate([r + o for r, o in zip(runs, offsets, strict=True)]).astype(np.int32)
+
+
+def lay_out_places(n: int, catchment: Catchment) -> np.ndarray:
+    """Each person's place: consecutive blocks in ``places.csv`` order, sized by population.
+
+    The metro's block sizes are the places' 2020 census shares of ``n``, rounded by largest
+    remainder so that they sum to ``n``: every place gets its share up to one person, with no
+    sampling noise and no random draw (the city's draws are unchanged by having places).
+    Blocks are consecutive because people are in household order: the friendship ring and the
+    households then stay inside a place.
+    """
+    if catchment == "city":
+        return np.full(n, CITY, np.int16)
+    population = scenarios.places()["population"].to_numpy(float)
+    quota = n * population / population.sum()
+    counts = np.floor(quota).astype(np.int64)
+    counts[np.argsort(counts - quota)[: n - counts.sum()]] += 1  # largest remainders
+    return np.repeat(np.arange(len(counts), dtype=np.int16), counts)
 
 
 def draw_kinds(rng: np.random.Generator, n: int, cfg: PopulationConfig) -> np.ndarray:
@@ -76,47 +135,73 @@ def draw_kinds(rng: np.random.Generator, n: int, cfg: PopulationConfig) -> np.nd
     return rng.permutation(kind)
 
 
-def draw_memberships(
-    rng: np.random.Generator,
-    kind: np.ndarray,
-    cfg: PopulationConfig,
-    *,
-    sector: np.ndarray | None = None,
-    union: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sector for each worker (by sector shares) and union membership (by sector union rates).
-
-    A given ``sector`` is kept where set (>= 0) and a given ``union`` array is kept whole, so the
-    attributes of a user-supplied graph win over the generator.
-    """
+def draw_sectors(
+    rng: np.random.Generator, kind: np.ndarray, sector: np.ndarray | None = None
+) -> np.ndarray:
+    """Sector for each worker, by the sector shares; a given ``sector`` is kept where set (>= 0),
+    so the attributes of a user-supplied graph win over the generator."""
     table = scenarios.sectors()
-    org_index = {name: i for i, name in enumerate(scenarios.organization_ids())}
-    n = len(kind)
     workers = kind == WORKER
-    sector = np.full(n, NONE, np.int16) if sector is None else sector.astype(np.int16)
+    sector = np.full(len(kind), NONE, np.int16) if sector is None else sector.astype(np.int16)
     missing = workers & (sector < 0)
     shares = table["share_of_workers"].to_numpy(float)
     sector[missing] = rng.choice(len(table), size=int(missing.sum()), p=shares / shares.sum())
     sector[~workers] = NONE
+    return sector
 
-    if union is not None:
-        return sector, union.astype(np.int16)
-    draws = rng.random(n)  # one uniform per person: membership, then which union
-    union = np.full(n, NONE, np.int16)
+
+def draw_workplaces(rng: np.random.Generator, sector: np.ndarray, mean_size: float) -> np.ndarray:
+    """Workplaces of about ``mean_size`` workers; a workplace never spans sectors."""
+    n = len(sector)
+    workplace = np.full(n, NONE, np.int32)
+    offset = 0
+    for s in np.unique(sector[sector >= 0]):
+        ids = _grouped(rng, sector == s, mean_size, n)
+        workplace[ids >= 0] = ids[ids >= 0] + offset
+        offset = int(workplace.max()) + 1
+    return workplace
+
+
+def unionize_workplaces(
+    rng: np.random.Generator, sector: np.ndarray, workplace: np.ndarray
+) -> np.ndarray:
+    """Union membership as a property of workplaces: each one a bargaining unit or not.
+
+    Members of a local work together (a local represents bargaining units, and a unit is a
+    workplace), so a union call reaches whole workplaces, not scattered individuals. Each
+    workplace of sector ``s`` is unionized with probability ``union_rate`` of ``s`` (one uniform
+    per workplace), and everyone in it belongs to one local, chosen by the sector's union shares
+    (``a:0.6;b:0.4``). The chance does not depend on the workplace's size, so the sector's
+    expected membership rate is its ``union_rate``.
+    """
+    table = scenarios.sectors()
+    org_index = {name: i for i, name in enumerate(scenarios.organization_ids())}
+    n_workplaces = max(int(workplace.max(initial=NONE)) + 1, 1)  # >= 1: indexable when empty
+    draws = rng.random(n_workplaces)
+    local = np.full(n_workplaces, NONE, np.int16)  # the local of each workplace, or NONE
+    workplace_sector = np.full(n_workplaces, NONE, np.int16)
+    has_job = workplace >= 0
+    workplace_sector[workplace[has_job]] = sector[has_job]
     for s, row in table.iterrows():
-        member = workers & (sector == s) & (draws < row["union_rate"])
+        in_sector = workplace_sector == s
         cum = 0.0
         for name, share in scenarios.sector_unions(row):
             lo, cum = cum, cum + share * row["union_rate"]
-            union[member & (draws >= lo) & (draws < cum)] = org_index[name]
-    return sector, union
+            local[in_sector & (draws >= lo) & (draws < cum)] = org_index[name]
+    return np.where(has_job, local[np.maximum(workplace, 0)], NONE).astype(np.int16)
 
 
 def draw_faith(
-    rng: np.random.Generator, n: int, cfg: PopulationConfig, congregation_size: float
+    rng: np.random.Generator,
+    n: int,
+    cfg: PopulationConfig,
+    congregation_size: float,
+    place: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Congregation membership and each congregation's affiliated faith group (or none)."""
-    congregation = _grouped(rng, rng.random(n) < cfg.congregant_share, congregation_size, n)
+    """Congregation membership (within each place) and each congregation's faith group (or none)."""
+    congregation = _grouped_by_place(
+        rng, rng.random(n) < cfg.congregant_share, congregation_size, place
+    )
     orgs = scenarios.organizations()
     faith = orgs[orgs["kind"] == "faith"]
     n_cong = int(congregation.max()) + 1
@@ -131,13 +216,20 @@ def draw_faith(
 
 
 def build_population(
-    cfg: PopulationConfig, groups: NetworkConfig, rng: np.random.Generator
+    cfg: PopulationConfig,
+    groups: NetworkConfig,
+    rng: np.random.Generator,
+    *,
+    catchment: Catchment = "city",
 ) -> Population:
-    """Draw the synthetic city: ``cfg.size / cfg.scale`` agents with the configured shares.
+    """Draw the synthetic city (or metro): ``cfg.size / cfg.scale`` agents with the configured
+    shares, living in the places of ``catchment`` (see :func:`lay_out_places`).
 
     ``groups`` supplies the mean sizes of workplaces, classes and congregations.
     """
-    return complete_population(rng, draw_kinds(rng, cfg.size // cfg.scale, cfg), cfg, groups)
+    n = cfg.size // cfg.scale
+    kind = draw_kinds(rng, n, cfg)
+    return complete_population(rng, kind, cfg, groups, place=lay_out_places(n, catchment))
 
 
 def complete_population(
@@ -149,31 +241,39 @@ def complete_population(
     sector: np.ndarray | None = None,
     union: np.ndarray | None = None,
     immigrant: np.ndarray | None = None,
+    place: np.ndarray | None = None,
 ) -> Population:
-    """Fill in every attribute not given, for generated people and user-supplied graphs alike."""
+    """Fill in every attribute not given, for generated people and user-supplied graphs alike.
+
+    A given ``union`` array is kept whole; otherwise membership follows workplaces
+    (:func:`unionize_workplaces`). ``place`` holds rows of ``scenarios.places()``; people
+    without one (``None``, or NONE entries, as for a graph without a ``place`` attribute) live in
+    Minneapolis.
+    """
     n = len(kind)
-    sector, union = draw_memberships(rng, kind, cfg, sector=sector, union=union)
+    place = np.full(n, CITY, np.int16) if place is None else place.astype(np.int16)
+    place[place < 0] = CITY
+    sector = draw_sectors(rng, kind, sector)
     drawn_immigrant = rng.random(n) < cfg.immigrant_share
     immigrant = drawn_immigrant if immigrant is None else immigrant.astype(bool)
-    workplace = np.full(n, NONE, np.int32)
-    offset = 0
-    for s in np.unique(sector[sector >= 0]):  # workplaces never span sectors
-        ids = _grouped(rng, sector == s, groups.workplace_size, n)
-        workplace[ids >= 0] = ids[ids >= 0] + offset
-        offset = int(workplace.max()) + 1
-    k12 = _grouped(rng, kind == K12, groups.class_size, n)
-    university = _grouped(rng, kind == UNIVERSITY, groups.class_size, n)
+    workplace = draw_workplaces(rng, sector, groups.workplace_size)
+    union = unionize_workplaces(rng, sector, workplace) if union is None else union.astype(np.int16)
+    k12 = _grouped_by_place(rng, kind == K12, groups.class_size, place)
+    university = _grouped_by_place(rng, kind == UNIVERSITY, groups.class_size, place)
     school_class = np.where(university >= 0, university + k12.max() + 1, k12).astype(np.int32)
-    congregation, faith_org = draw_faith(rng, n, cfg, groups.congregation_size)
+    congregation, faith_org = draw_faith(rng, n, cfg, groups.congregation_size, place)
+    distance = scenarios.places()["mean_distance_km"].to_numpy(np.float32)
     return Population(
         kind=kind.astype(np.int8),
         sector=sector,
         union=union,
         faith_org=faith_org,
         immigrant=immigrant,
-        household=_household_ids(rng, n, cfg.household_size),
+        household=_households_by_place(rng, place, cfg.household_size),
         workplace=workplace,
         school_class=school_class,
         congregation=congregation,
+        place=place,
+        distance_km=distance[place],
         scale=cfg.scale,
     )

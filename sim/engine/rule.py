@@ -1,10 +1,12 @@
-"""The decision rule, in one place: who commits to the strike, and who marches on the day.
+"""The decision rule, in one place: who commits to the campaign, and what each committed person
+does on an action day.
 
-Commitment (each campaign day, synchronously, from yesterday's state)
+Commitment (each day of the campaign, synchronously, from yesterday's state)
     Person i commits — and stays committed — when the weighted share of committed contacts
-    reaches what i still needs after organizational pull and visible momentum:
+    reaches what i still needs after organizational pull, visible momentum and outrage:
 
-        need_i(t) = threshold_i + cost_i - pull_i(t) - momentum(t)
+        need_i(t) = threshold_i - pull_i(t) - lift_i(t)
+        lift_i(t) = momentum(t) + outrage(t) * proximity_i
         commit    ⇔  exposure_i >= need_i * degree_i      (isolated: need_i <= 0)
 
     ``exposure_i`` is the summed tie weight to committed contacts, ``degree_i`` the summed tie
@@ -14,22 +16,36 @@ Commitment (each campaign day, synchronously, from yesterday's state)
     ``need * degree``, never on a quotient. See :func:`commits` for how rounding is handled.
     ``threshold``: Granovetter (1978), fractional as in Watts (2002); weighted ties ("friends count
     double", Granovetter). ``pull``: bloc recruitment by organizations the person belongs to
-    (Oberschall 1973; McAdam 1986; being asked: Schussman & Soule 2005). ``momentum``: the
-    citywide committed share, which news makes visible. ``cost``: job risk for workers, lowered
-    for members of an endorsing union, or the cost of a school walkout.
+    (Oberschall 1973; McAdam 1986; being asked: Schussman & Soule 2005), summed over the calls
+    that have reached them and capped (``max_pull``). ``momentum``: the citywide committed share,
+    which news makes visible. ``outrage``: moral shocks (Jasper & Poulsen 1995) — the killings of
+    7 and 24 Jan 2026 — felt more strongly near where they happened
+    (:mod:`strikesim.engine.timeline`).
 
-Marching (the strike day)
-    A committed person marches when their own uniform draw ``u_i < p_march``, with
-    ``p_march = march_base * weather_factor``: the weather factor falls exponentially with wind
-    chill below a comfort temperature (Zhang 2016: protest peaks near 20 °C), with heat above
-    it, and with precipitation (Madestam et al. 2013; Gomez et al. 2007). One draw per person,
-    shared across scenarios, makes turnout monotone in the weather for a fixed seed (common
-    random numbers).
+Acting (each action day; separate decisions with separate costs)
+    Commitment is support for the campaign; what a committed person does on the day depends on
+    what each form of action costs them. Each is one uniform draw per person and day, shared
+    across scenarios (common random numbers), compared with a chance:
+
+    - **march**: ``march_base * weather_factor * exp(-distance_km / travel_decay_km)
+      * (1 - immigrant_march_risk if foreign-born) * (1 - fatigue) ** marches_before``
+      (:func:`march_chance`) — the weather, the trip downtown, the risk of being seen, and
+      tiredness from earlier marches;
+    - **strike** (workers, on a strike day): ``exp(-job_risk_weight * precarity
+      * (1 - union_protection if in a union calling that day))`` (:func:`strike_chance`);
+    - **walk out** (students, on a strike day): ``exp(-student_cost)``;
+    - **boycott** (on a strike day): every committed person — not shopping for a day costs
+      almost nothing.
+
+    So a person may boycott without marching, or march without striking.
+
+The weather factor falls exponentially with wind chill below a comfort temperature, with heat
+above it, and with precipitation (Zhang 2016; Madestam et al. 2013; Gomez et al. 2007).
 
 The same functions serve the vectorized kernel (arrays) and the per-agent method (scalars).
 What the rule reads is built beside it, by pure functions with their equations and sources:
-thresholds, costs, organizers and whom each call reaches when, in
-:mod:`strikesim.engine.heterogeneity`.
+thresholds, organizers and whom each call reaches when, in
+:mod:`strikesim.engine.heterogeneity` and :mod:`strikesim.engine.calls`.
 """
 
 from __future__ import annotations
@@ -42,9 +58,14 @@ from strikesim.config import BehaviorConfig, WeatherConfig
 Value = float | np.ndarray
 
 
-def need(threshold: Value, cost: Value, pull: Value, momentum: Value) -> Value:
+def need(threshold: Value, pull: Value, lift: Value) -> Value:
     """Share of weighted contacts that must be committed before this person commits."""
-    return threshold + cost - pull - momentum
+    return threshold - pull - lift
+
+
+def lift(momentum: Value, outrage: Value, proximity: Value) -> Value:
+    """What the news does for everyone: momentum, plus outrage as felt at this distance."""
+    return momentum + outrage * proximity
 
 
 def need_weight(need_share: Value, degree: Value) -> Value:
@@ -107,9 +128,40 @@ def weather_factor(weather: WeatherConfig, behavior: BehaviorConfig) -> Value:
 
 
 def march_probability(weather: WeatherConfig, behavior: BehaviorConfig) -> Value:
-    """Chance that a committed person turns out to march on the strike day."""
+    """Chance that a committed person downtown, never at a march before and not at risk of being
+    seen, marches on the day: ``march_base * weather_factor``."""
     factor = weather_factor(weather, behavior)
     return _same_shape(np.multiply(behavior.march_base, factor), factor, behavior.march_base)
+
+
+def march_chance(
+    probability: float,
+    distance_km: Value,
+    immigrant: Value,
+    marches_before: Value,
+    behavior: BehaviorConfig,
+) -> Value:
+    """A committed person's chance to march: the day's :func:`march_probability`, times the trip
+    (``exp(-distance / travel_decay_km)``), the risk of being seen for foreign-born residents,
+    and fatigue per earlier march joined."""
+    b = behavior
+    trip = np.exp(-np.asarray(distance_km, dtype=np.float64) / b.travel_decay_km)
+    seen = np.where(immigrant, 1.0 - b.immigrant_march_risk, 1.0)
+    tired = (1.0 - b.fatigue) ** np.asarray(marches_before, dtype=np.float64)
+    return probability * trip * seen * tired
+
+
+def strike_chance(precarity: Value, protected: Value, behavior: BehaviorConfig) -> Value:
+    """A committed worker's chance to strike: ``exp(-job_risk_weight * precarity * (1 -
+    union_protection if protected))`` — protected: a member of a union calling that day."""
+    b = behavior
+    shield = np.where(protected, 1.0 - b.union_protection, 1.0)
+    return np.exp(-b.job_risk_weight * np.asarray(precarity, dtype=np.float64) * shield)
+
+
+def walkout_chance(behavior: BehaviorConfig) -> float:
+    """A committed student's chance to walk out of school: ``exp(-student_cost)``."""
+    return float(np.exp(-behavior.student_cost))
 
 
 def _fields(section: object) -> list[object]:

@@ -1,5 +1,10 @@
 """How many marchers did each endorsing organization bring? (the ``strikesim attribute`` study)
 
+The marchers are those of the day at ``scenario.date``, and the endorsers attributed are its
+callers, ``coalition.endorsers``: with ``scenario.history`` the documented earlier action days
+keep their own documented callers in every sub-coalition (they are the record, not the
+question), so what is shared out is what the coalition of the day adds on top of that history.
+
 Two answers, both computed per seed on common random numbers (every coalition of a seed runs on
 the same city, thresholds, outreach and march draws, so a difference between two coalitions is
 the endorsements' effect, not noise), then summarised over seeds:

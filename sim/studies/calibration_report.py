@@ -1,9 +1,14 @@
-"""What the accepted sets of a calibration say: identifiability, the fit, the record.
+"""What a calibration says: the fit per event, the held-out prediction, identifiability.
 
-From the trials table of :func:`strikesim.studies.calibrate.run_study`: per parameter, how much
-the accepted sets shrink its prior (against what chance alone gives), its pull on the outcome,
-the trade-offs between parameters, and the chosen and best candidates — as JSON for machines and
-Markdown for people (:func:`report`), written by :func:`write_report`.
+Read from a study folder's tables (:func:`strikesim.studies.calibrate.write_outputs`): the
+weighted posterior draws, the simulated targets of those draws (the posterior predictive) and
+the generations. Every number shown is computed from those draws; a study that has not reached
+temperature 1 says so at the top, since its draws are not yet the posterior.
+
+Identifiability, per parameter: the posterior's central 90% width against the prior's
+(``width_ratio``; 1 means the record leaves the parameter where the prior had it, 0 that it pins
+it to a point). The pair plot shows the most constrained parameters two by two, where
+trade-offs between them (ridges) show.
 """
 
 from __future__ import annotations
@@ -13,178 +18,330 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from strikesim import results
-from strikesim.studies.calibration_spec import CalibrationSpec
+from strikesim.studies.calibration_spec import CalibrationSpec, Prior, Target, target_key
 
-MIN_ACCEPTED = 5  # fewer accepted sets say nothing about a parameter's spread
-
-
-def null_shrinkage(accepted: int, draws: int = 4000) -> float:
-    """The shrinkage that ``accepted`` draws from the prior itself reach 5% of the time.
-
-    A handful of accepted sets spans less than the prior by chance alone (11 uniform draws: a
-    median shrinkage of 0.15, a 95th percentile of 0.38); only shrinkage beyond this says that the
-    target constrains the parameter.
-    """
-    unit = np.random.default_rng(0).random((draws, accepted))
-    q05, q95 = np.quantile(unit, [0.05, 0.95], axis=1)
-    return float(np.quantile(1 - (q95 - q05) / 0.9, 0.95))
+PAIRS_MAX = 6  # parameters in the pair plot: beyond that the panels are too small to read
+PINNED, PARTLY = 0.5, 0.8  # width ratios below which a parameter counts as pinned / constrained
 
 
-def identifiability(
-    table: pd.DataFrame, parameters: dict[str, tuple[float, float]], outcome: str
-) -> pd.DataFrame:
-    """Per parameter: the accepted sets' spread against the prior's, and its pull on the outcome.
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> np.ndarray:
+    """Quantiles of a weighted sample (the inverse of its weighted CDF, midpoint rule)."""
+    order = np.argsort(values)
+    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(qs, cdf, v)
 
-    ``shrinkage`` = 1 - (accepted 5-95% width) / (prior 5-95% width): near 0 the target leaves
-    the parameter where the prior had it (not identified), near 1 it pins the parameter down;
-    below :func:`null_shrinkage` it is indistinguishable from chance.
-    ``rho`` is the rank correlation of the parameter with log ``outcome`` over all candidates.
-    """
-    accepted = table[table["accepted"]]
-    chance = null_shrinkage(len(accepted)) if len(accepted) >= MIN_ACCEPTED else np.nan
+
+def identifiability(posterior: pd.DataFrame, priors: dict[str, Prior]) -> pd.DataFrame:
+    """Per parameter: prior and posterior central 90% intervals, width ratio, verdict."""
+    w = posterior["weight"].to_numpy(float)
     rows = []
-    for key, (low, high) in parameters.items():
-        values = accepted[key].to_numpy()
-        q05, q50, q95 = np.quantile(values, [0.05, 0.5, 0.95]) if len(values) else (np.nan,) * 3
-        enough = len(values) >= MIN_ACCEPTED
-        shrink = 1 - (q95 - q05) / (0.9 * (high - low)) if enough else np.nan
-        rho = spearmanr(table[key], table[outcome]).statistic if len(table) > 2 else np.nan
+    for key, p in priors.items():
+        q05, q50, q95 = weighted_quantiles(posterior[key].to_numpy(float), w, [0.05, 0.5, 0.95])
+        prior_width = 0.9 * (p.high - p.low)
+        ratio = (q95 - q05) / prior_width
         verdict = (
-            "not identified by this target"
-            if not shrink > chance
-            else "pinned down"
-            if shrink >= 0.5
-            else "partly identified"
+            "pinned down"
+            if ratio < PINNED
+            else "constrained"
+            if ratio < PARTLY
+            else "not identified (posterior ~ prior)"
         )
         rows.append(
             {
                 "parameter": key,
-                "prior_low": low,
-                "prior_high": high,
-                "accepted_median": q50,
-                "accepted_q05": q05,
-                "accepted_q95": q95,
-                "shrinkage": shrink,
-                "chance_shrinkage_95": chance,
-                "rho_with_marchers": rho,
-                "verdict": verdict if np.isfinite(shrink) else "too few accepted sets",
+                "prior_low": p.low,
+                "prior_high": p.high,
+                "posterior_median": q50,
+                "posterior_q05": q05,
+                "posterior_q95": q95,
+                "width_ratio": ratio,
+                "verdict": verdict,
             }
         )
     return pd.DataFrame(rows)
 
 
-def central_accepted(table: pd.DataFrame, parameters: dict[str, tuple[float, float]]) -> int | None:
-    """The accepted trial nearest the accepted sets' medians (each axis in prior-range units).
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)  # the median, its 50% and 90% central intervals
 
-    A real candidate rather than the medians themselves: on a ridge (two parameters that trade
-    off) the coordinate-wise median need not fit, a candidate that was run does.
+
+def fit_table(
+    spec: CalibrationSpec, targets: list[Target], predictive: pd.DataFrame
+) -> pd.DataFrame:
+    """Per target: the record, and the posterior predictive median, 50% and 90% central
+    intervals and P(inside the published range).
+
+    The predictive is each posterior particle simulated again on a fresh seed
+    (:func:`strikesim.studies.calibrate.predictive_table`), weighted by the particle's weight:
+    the simulated number of people, no measurement error added — what the model says happened,
+    beside what was published.
     """
-    accepted = table[table["accepted"]]
-    if accepted.empty:
-        return None
-    keys = list(parameters)
-    width = np.array([parameters[k][1] - parameters[k][0] for k in keys])
-    x = accepted[keys].to_numpy() / width
-    dist = np.linalg.norm(x - np.median(x, axis=0), axis=1)
-    return int(accepted["trial"].to_numpy()[np.argmin(dist)])
+    w = predictive["weight"].to_numpy(float)
+    rows = []
+    for t in targets:
+        values = predictive[target_key(t)].to_numpy(float)
+        q05, q25, q50, q75, q95 = weighted_quantiles(values, w, list(QUANTILES))
+        low, high = t.range
+        inside = np.ones(len(values), bool)
+        if low is not None:
+            inside &= values >= low
+        if high is not None:
+            inside &= values <= high
+        rows.append(
+            {
+                "event": t.event,
+                "observable": str(t.observable),
+                "role": str(t.role),
+                "observed": t.observed,
+                "range_low": low,
+                "range_high": high,
+                "predicted_median": q50,
+                "predicted_q25": q25,
+                "predicted_q75": q75,
+                "predicted_q05": q05,
+                "predicted_q95": q95,
+                "p_in_range": float(w[inside].sum() / w.sum()),
+                "source": t.source,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
-def report(spec: CalibrationSpec, table: pd.DataFrame, command: str) -> tuple[dict[str, Any], str]:
+def predictive_plot(fit: pd.DataFrame, path: Path) -> None:
+    """One row per event and observable: the predictive median, 50% and 90% intervals (log
+    scale) over the published range, fitted and held-out events told apart; written as a PNG.
+
+    A held-out or check row that repeats a fitted key adds only its range (shaded) and bound.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = fit.drop_duplicates(["event", "observable"]).reset_index(drop=True)
+    figure, axis = plt.subplots(figsize=(8, 0.9 * len(rows) + 1.4))
+    for y, r in rows.iterrows():
+        same = fit[(fit["event"] == r["event"]) & (fit["observable"] == r["observable"])]
+        for _, t in same.iterrows():
+            low = t["range_low"] if pd.notna(t["range_low"]) else None
+            high = t["range_high"] if pd.notna(t["range_high"]) else None
+            span = (low or 1.0, high or 1e7)
+            shade = "tab:green" if t["role"] == "fitted" else "tab:orange"
+            axis.fill_betweenx([y - 0.3, y + 0.3], *span, color=shade, alpha=0.12, lw=0)
+            for end in (low, high):
+                if end is not None:
+                    axis.plot([end, end], [y - 0.3, y + 0.3], color=shade, lw=1)
+            if low is not None and high is not None:  # a two-sided range: its central figure
+                axis.plot(t["observed"], y, marker="|", color=shade, ms=18, mew=2)
+        axis.plot([r["predicted_q05"], r["predicted_q95"]], [y, y], color="k", lw=1.5)
+        axis.plot([r["predicted_q25"], r["predicted_q75"]], [y, y], color="k", lw=5)
+        axis.plot(r["predicted_median"], y, "o", color="white", mec="k", ms=7)
+    labels = [
+        f"{r['event']}\n{r['observable']} ({'fitted' if r['role'] == 'fitted' else 'held out'})"
+        for _, r in rows.iterrows()
+    ]
+    axis.set_yticks(range(len(rows)), labels, fontsize=8)
+    axis.set_ylim(len(rows) - 0.5, -0.5)
+    axis.set_xscale("log")
+    values = rows[["predicted_q05", "predicted_q95"]].to_numpy(float)
+    axis.set_xlim(max(100.0, 0.5 * np.nanmin(values)), 2 * max(np.nanmax(values), 60_000))
+    axis.set_xlabel("people (posterior predictive: median, 50% and 90% intervals)")
+    axis.set_title("Published ranges (green: fitted; orange: held out or check)", fontsize=9)
+    figure.tight_layout()
+    results.atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
+    plt.close(figure)
+
+
+def pair_plot(
+    posterior: pd.DataFrame, priors: dict[str, Prior], ident: pd.DataFrame, path: Path
+) -> None:
+    """pyabc's KDE plots of the most constrained parameters, written atomically as a PNG.
+
+    The marginal density of each on the diagonal (over its prior range), pairs below it: a ridge
+    there is a trade-off the record cannot resolve. One parameter gets its marginal alone.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from pyabc.visualization import plot_kde_1d, plot_kde_matrix
+
+    keys = list(ident.sort_values("width_ratio")["parameter"][:PAIRS_MAX])
+    frame = posterior[keys].astype(float)
+    weights = posterior["weight"].to_numpy(float)
+    if len(keys) == 1:
+        low, high = priors[keys[0]].support
+        figure = plot_kde_1d(frame, weights, keys[0], xmin=low, xmax=high).get_figure()
+    else:
+        limits = {k: priors[k].support for k in keys}
+        axes = plot_kde_matrix(frame, weights, limits=limits)
+        figure = np.asarray(axes).flat[0].get_figure()
+    size = 2.2 * len(keys) + 1.5
+    figure.set_size_inches(size, size)
+    results.atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=90))
+    plt.close(figure)
+
+
+def _range_text(low: float | None, high: float | None) -> str:
+    """``15,000-50,000``, ``>= 10,000`` or ``<= 5,000`` (an open end is None or NaN in a table)."""
+    low, high = (None if v is None or np.isnan(v) else v for v in (low, high))
+    if low is not None and high is not None:
+        return f"{low:,.0f}-{high:,.0f}"
+    return f">= {low:,.0f}" if low is not None else f"<= {high:,.0f}"
+
+
+def fit_lines(fit: list[dict[str, Any]]) -> list[str]:
+    """The fit table in Markdown (``report.json``'s ``fit``): docs/calibration.md quotes these
+    very lines, and a test holds it to them."""
+    lines = [
+        "| event | observable | role | published | model: median | 50% interval | 90% interval "
+        "| P(inside published range) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in fit:
+        lines.append(
+            f"| {r['event']} | {r['observable']} | {r['role']} | "
+            f"{_range_text(r['range_low'], r['range_high'])} | {r['predicted_median']:,.0f} | "
+            f"{r['predicted_q25']:,.0f}-{r['predicted_q75']:,.0f} | "
+            f"{r['predicted_q05']:,.0f}-{r['predicted_q95']:,.0f} | {r['p_in_range']:.2f} |"
+        )
+    return lines
+
+
+def identifiability_lines(ident: list[dict[str, Any]]) -> list[str]:
+    """The identifiability table in Markdown, most constrained first (quoted by the docs)."""
+    lines = [
+        "| parameter | prior | posterior median (90% interval) | width / prior width | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for r in sorted(ident, key=lambda r: r["width_ratio"]):
+        lines.append(
+            f"| {r['parameter']} | {r['prior_low']:g}-{r['prior_high']:g} | "
+            f"{r['posterior_median']:.3g} ({r['posterior_q05']:.3g}-{r['posterior_q95']:.3g}) | "
+            f"{r['width_ratio']:.2f} | {r['verdict']} |"
+        )
+    return lines
+
+
+def cost_text(study: dict[str, Any]) -> str:
+    """What the study cost, summed over the commands that ran it (``study.json`` sessions)."""
+    sessions = study.get("sessions", [])
+    if not sessions:
+        return "Cost: not recorded."
+    wall = sum(s["wall_s"] for s in sessions)
+    cpu = sum(s["cpu_s"] for s in sessions)
+    sims = sum(s["simulations"] for s in sessions)
+    return (
+        f"Cost: {sims:,} simulations in {wall / 60:.1f} min wall, {cpu / 3600:.2f} core-hours "
+        f"(CPU time, workers included) over {len(sessions)} command(s)."
+    )
+
+
+def report(
+    spec: CalibrationSpec,
+    targets: list[Target],
+    priors: dict[str, Prior],
+    tables: dict[str, pd.DataFrame],
+    study: dict[str, Any],
+) -> tuple[dict[str, Any], str]:
     """The record of a calibration: JSON for machines, Markdown for people."""
-    first = next(iter(spec.targets))
-    outcome = f"{first}.median"
-    ident = identifiability(table, spec.parameters, outcome)
-    accepted = table[table["accepted"]]
-    chosen = central_accepted(table, spec.parameters)
-    best = int(table.loc[table["distance"].idxmin(), "trial"])
-    keys = list(spec.parameters)
-    chance_95 = ident["chance_shrinkage_95"].iloc[0]
-    chance = f"chance: <= {chance_95:.2f}" if np.isfinite(chance_95) else "too few to judge"
-    corr = accepted[keys].corr(method="spearman") if len(accepted) >= MIN_ACCEPTED else None
+    gens, posterior, predictive = tables["generations"], tables["posterior"], tables["predictive"]
+    final_t = float(gens["temperature"].iloc[-1])
+    done = bool(np.isclose(final_t, 1.0))
+    fit = fit_table(spec, targets, predictive)
+    ident = identifiability(posterior, priors)
+    ess = float(gens["ess"].iloc[-1])
     data = {
         "spec": spec.name,
-        "source": spec.source,
-        "command": command,
-        "candidates": len(table),
-        "accepted": len(accepted),
-        "acceptance_rate": len(accepted) / len(table) if len(table) else 0.0,
-        "replications": spec.replications,
-        "tolerance_sd": spec.tolerance,
-        "best_trial": table[table["trial"] == best].iloc[0].to_dict(),
-        "chosen_trial": None
-        if chosen is None
-        else table[table["trial"] == chosen].iloc[0].to_dict(),
+        "source": study["source"],
+        "commands": study["commands"],
+        "sessions": study.get("sessions", []),
+        "seed": spec.seed,
+        "finished": done,
+        "final_temperature": final_t,
+        "generations": gens.to_dict("records"),
+        "fit": fit.to_dict("records"),
         "identifiability": ident.to_dict("records"),
-        "accepted_correlations": None if corr is None else corr.round(3).to_dict(),
     }
+    status = (
+        "Finished: the last generation is at temperature 1, so its weighted particles are the "
+        "posterior under the record's error model."
+        if done
+        else f"**Not finished**: the last generation is at temperature {final_t:.3g} > 1; its "
+        "draws are a tempered approximation, not yet the posterior. Run the same command to "
+        "continue."
+    )
     md = [
         f"# Calibration `{spec.name}`",
         "",
         spec.description,
         "",
-        f"Command: `{command}`  ",
-        f"Spec: `{spec.source}`; {len(table)} candidates x {spec.replications} seeds "
-        f"per target; accepted when every target's median marchers is within "
-        f"{spec.tolerance:g} sd (log scale, the published range read as a 90% interval).",
+        "Commands: " + "; ".join(f"`{c}`" for c in study["commands"]) + "  ",
+        f"Spec: `{study['source']}`; seed {spec.seed}; {len(priors)} parameters; "
+        f"{spec.population_size} particles per generation; {spec.replications} replication(s) "
+        f"per particle; pyabc {study['pyabc']}.",
         "",
-        f"Accepted: **{len(accepted)} of {len(table)}** ({data['acceptance_rate']:.0%}).",
+        status,
         "",
-        "## Fit",
+        cost_text(study),
         "",
-        "| target | observed (range), people | accepted sets' median marchers: median (5-95%) |",
-        "|---|---|---|",
+        "## Generations",
+        "",
+        "| generation | temperature | particles | evaluated | acceptance | ESS | wall s |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for label in spec.targets:
-        obs = table.iloc[0]
-        observed = (
-            f"{obs[f'{label}.observed_marchers']:,.0f} "
-            f"({obs[f'{label}.observed_low']:,.0f}-{obs[f'{label}.observed_high']:,.0f})"
-        )
-        if len(accepted):
-            q = np.quantile(accepted[f"{label}.median"], [0.05, 0.5, 0.95])
-            md.append(f"| {label} | {observed} | {q[1]:,.0f} ({q[0]:,.0f}-{q[2]:,.0f}) |")
-        else:
-            md.append(f"| {label} | {observed} | none accepted |")
+    md += [
+        f"| {g['generation']} | {g['temperature']:.3g} | {g['particles']} | {g['evaluated']} | "
+        f"{g['acceptance_rate']:.2f} | {g['ess']:.0f} | {g['wall_time_s']:.1f} |"
+        for g in gens.to_dict("records")
+    ]
     md += [
         "",
-        "## Identifiability",
+        "## Fit and prediction (simulated people, posterior predictive on fresh seeds)",
         "",
-        f"| parameter | prior | accepted median (5-95%) | shrinkage ({chance}) "
-        "| rank corr. with marchers | verdict |",
-        "|---|---|---|---|---|---|",
+        *fit_lines(data["fit"]),
+        "",
+        "![predictive](predictive.png)",
+        "",
+        f"## Identifiability (effective sample size {ess:.0f})",
+        "",
+        *identifiability_lines(data["identifiability"]),
     ]
-    for r in ident.to_dict("records"):
-        md.append(
-            f"| {r['parameter']} | {r['prior_low']:g}-{r['prior_high']:g} | "
-            f"{r['accepted_median']:.3f} ({r['accepted_q05']:.3f}-{r['accepted_q95']:.3f}) | "
-            f"{r['shrinkage']:.2f} | {r['rho_with_marchers']:+.2f} | {r['verdict']} |"
-        )
-    if corr is not None:
-        pairs = [
-            (a, b, corr.loc[a, b])
-            for i, a in enumerate(keys)
-            for b in keys[i + 1 :]
-            if abs(corr.loc[a, b]) >= 0.3
-        ]
-        md += ["", "Trade-offs among accepted sets (|Spearman| >= 0.3):"]
-        md += [f"- {a} vs {b}: {r:+.2f}" for a, b, r in pairs] or ["- none"]
-    for title, trial in (("Chosen (most central accepted set)", chosen), ("Best fit", best)):
-        if trial is None:
-            continue
-        row = table[table["trial"] == trial].iloc[0]
-        md += ["", f"## {title}: trial {trial}", ""]
-        md += [f"- `{k}={row[k]:.4f}`" for k in keys]
-        md += [f"- {label}: marchers per seed {row[f'{label}.marchers']}" for label in spec.targets]
+    pinned = list(ident[ident["width_ratio"] < PARTLY]["parameter"])
+    free = list(ident[ident["width_ratio"] >= PARTLY]["parameter"])
+    md += [
+        "",
+        f"In words: the fitted record constrains {', '.join(pinned) or 'no parameter'}; "
+        f"it leaves {len(free)} of {len(ident)} parameters near their priors"
+        + (f" ({', '.join(free)})" if free else "")
+        + ". Predictions carry that uncertainty: they are drawn over the whole posterior, "
+        "not from one parameter set.",
+        "",
+        "![pairs](pairs.png)",
+    ]
     return data, "\n".join(md) + "\n"
 
 
-def write_report(out: Path, table: pd.DataFrame, data: dict[str, Any], md: str) -> list[Path]:
-    """``trials.csv``, ``report.json`` and ``report.md`` in ``out`` (each atomically); paths."""
-    paths = [out / "trials.csv", out / "report.json", out / "report.md"]
-    results.atomic_write(paths[0], lambda tmp: table.to_csv(tmp, index=False))
-    results.write_json(paths[1], data)
-    results.write_text(paths[2], md)
-    return paths
+def write_report(
+    out: Path,
+    spec: CalibrationSpec,
+    targets: list[Target],
+    priors: dict[str, Prior],
+    study: dict[str, Any],
+) -> str:
+    """Write ``report.json``, ``report.md``, ``pairs.png`` and ``predictive.png`` from the
+    study's tables."""
+    tables = {
+        "generations": pd.read_csv(out / "generations.csv"),
+        "posterior": pd.read_parquet(out / "posterior.parquet"),
+        "predictive": pd.read_parquet(out / "predictive.parquet"),
+    }
+    data, md = report(spec, targets, priors, tables, study)
+    ident = pd.DataFrame(data["identifiability"])
+    pair_plot(tables["posterior"], priors, ident, out / "pairs.png")
+    predictive_plot(pd.DataFrame(data["fit"]), out / "predictive.png")
+    results.write_json(out / "report.json", data)
+    results.write_text(out / "report.md", md)
+    return md

@@ -28,6 +28,11 @@ seed) is read for it.
   runs. The same pairing at each level of the other factors gives the interaction table: the
   effect of factor A where B is b1, where B is b2, ... — whether A's effect depends on B.
 
+**Outcomes.** Every numeric outcome of the jobs' summaries is counted on the day at
+``scenario.date``; ``marchers@<event id>`` are the marchers of each action day of the runs (the
+documented earlier marches and strikes too, :func:`strikesim.studies.tables.event_outcomes`), so
+``--outcome marchers@march_2026_01_10`` compares the 10 Jan march across the levels.
+
 A sweep that varies only the seed is a replication study: its table is the spread of the
 replications (mean, sd, CI, quantiles) with no differences.
 
@@ -57,6 +62,7 @@ from strikesim.engine.outputs import TOTALS
 from strikesim.studies import tables
 from strikesim.studies.sweep import PLAN, read_plan
 from strikesim.viz import style
+from strikesim.viz.compare_plots import outcome_name, outcome_unit
 
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
@@ -853,7 +859,7 @@ def write_outputs(out: Path, result: ComparisonResult) -> list[Path]:
             result.curves,
             result.by,
             out / "curves.png",
-            label=f"{result.curve_name} ({style.outcome_unit(result.outcome) or 'people'})",
+            label=f"{result.curve_name} ({outcome_unit(result.outcome) or 'people'})",
             target=_one_target(result) if result.outcome in CURVES else None,
             observed=_one_range(result.jobs) if marchers else None,
         )
@@ -905,13 +911,13 @@ def format_tables(result: ComparisonResult) -> str:
     """The comparison as text a paper can cite: the cells, then the paired differences and
     their interactions; units, CI methods and the target stated above each table."""
     jobs, table = result.jobs, result.table
-    unit = style.outcome_unit(result.outcome)
+    unit = outcome_unit(result.outcome)
     places = style.decimals(table["mean"], unit)
     in_unit = f", in {unit}" if style.is_count(unit) and unit else f" ({unit})" if unit else ""
     sweeps = ", ".join(jobs["sweep"].unique())
     method = CI_DESCRIPTIONS[result.ci]
     lines = [
-        f"{style.outcome_name(result.outcome)}{in_unit}: {len(jobs):,} finished jobs of {sweeps}",
+        f"{outcome_name(result.outcome)}{in_unit}: {len(jobs):,} finished jobs of {sweeps}",
         f"Mean: {CONFIDENCE:.0%} CI, {method}.",
     ]
     if result.has_target:
@@ -959,7 +965,7 @@ def _cells_text(result: ComparisonResult, places: int) -> str:
         quantiles = [("q05", "5%"), ("q25", "25%"), ("median", "Median"), ("q75", "75%")]
         quantiles.append(("q95", "95%"))
     header += [name for _, name in quantiles]
-    unit = style.outcome_unit(result.outcome)
+    unit = outcome_unit(result.outcome)
     if result.has_target:
         header += ["Target", "P(>= target)", f"{CONFIDENCE:.0%} CI"]
     rows = []

@@ -66,6 +66,7 @@ from strikesim.studies.compare import (
     read_sweep_plan,
     write_outputs,
 )
+from strikesim.viz.compare_plots import split_outcome
 
 HTML_FILE = "report.html"
 MARKDOWN_FILE = "report.md"
@@ -318,14 +319,17 @@ def _as_number(value: object) -> object:
 
 # --- the methods --------------------------------------------------------------------------------
 _ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
+_BOLD = re.compile(r"\*\*(\S|\S.*?\S)\*\*")  # **word**, not the power in ``x ** y``
 
 
 def docstring_blocks(doc: str | None, heading_level: int = 4) -> list[Block]:
     """A module docstring as blocks: a line followed by indented lines is a heading over its
-    paragraph, text indented deeper than a paragraph is preformatted (equations), other blocks
-    are paragraphs. Sphinx roles (``:func:`x```) become code."""
+    paragraph, text indented deeper than a paragraph is preformatted (equations), a block of
+    ``- item`` lines is a bulleted list, other blocks are paragraphs. Sphinx roles
+    (``:func:`x```) become code; ``**bold**`` becomes plain text."""
     blocks: list[Block] = []
     text = _ROLE.sub(lambda m: f"``{m[1]}``", doc or "")
+    text = _BOLD.sub(lambda m: m[1], text)
     for chunk in re.split(r"\n\s*\n", inspect.cleandoc(text)):
         lines = chunk.splitlines()
         if not lines:
@@ -333,6 +337,14 @@ def docstring_blocks(doc: str | None, heading_level: int = 4) -> list[Block]:
         indents = [len(line) - len(line.lstrip()) for line in lines]
         if min(indents) >= 8:
             blocks.append(Code("\n".join(line[min(indents) :] for line in lines)))
+        elif lines[0].lstrip().startswith("- "):
+            items: list[list[str]] = []
+            for line in lines:
+                if line.lstrip().startswith("- "):
+                    items.append([line.lstrip()[2:].strip()])
+                else:
+                    items[-1].append(line.strip())
+            blocks.append(Bullets(tuple(" ".join(item) for item in items)))
         elif len(lines) > 1 and indents[0] == 0 and all(i > 0 for i in indents[1:]):
             blocks.append(Heading(lines[0].strip(), heading_level))
             blocks.append(Paragraph(" ".join(line.strip() for line in lines[1:])))
@@ -353,9 +365,13 @@ def schedule_blocks() -> list[Block]:
 
 
 def outcome_text(key: str) -> tuple[str, str]:
-    """The label and unit of an outcome, as :mod:`strikesim.engine.outputs` declares them."""
-    output = outputs.BY_KEY.get(key)
-    return (output.label, output.unit) if output else (key, "")
+    """The label and unit of an outcome, as :mod:`strikesim.engine.outputs` declares them; a
+    per-event column (``marchers@march_2026_01_10``) names its action day."""
+    base, event = split_outcome(key)
+    output = outputs.BY_KEY.get(base)
+    if output is None:
+        return key, ""
+    return (f"{output.label} on {event}" if event else output.label), output.unit
 
 
 def outputs_table(compared: str) -> Table:
@@ -470,8 +486,15 @@ def design_blocks(record: SweepRecord) -> list[Block]:
 def statistics_paragraph(result: ComparisonResult) -> Paragraph:
     """How the tables' numbers are computed, in one paragraph."""
     label, unit = outcome_text(result.outcome)
+    _, event = split_outcome(result.outcome)
+    day = (
+        f"on the action day ``{event}`` of each run"
+        if event
+        else "on each run's last day, the day at ``scenario.date``"
+    )
     text = (
-        f"Outcome compared: {label} (``{result.outcome}``{', ' + unit if unit else ''}). "
+        f"Outcome compared: {label} (``{result.outcome}``{', ' + unit if unit else ''}), "
+        f"counted {day}. "
         f"Each cell's mean has a {CI}: {CI_DESCRIPTIONS[result.ci]}; the replications (seeds) "
         "are the unit of independent evidence."
     )

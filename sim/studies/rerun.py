@@ -3,7 +3,8 @@
 A result is only as good as the claim that it can be reproduced. ``strikesim rerun DIR`` takes a
 run folder (or a sweep's job folder), rebuilds its config from ``config.yaml`` alone — not from
 Hydra presets, which may have changed since — runs it again, and compares every outcome of
-``summary.json`` and every cell of ``timeseries.parquet`` exactly. Before running it says how the
+``summary.json`` (each action day's totals among them: ``events``) and every cell of
+``timeseries.parquet`` exactly. Before running it says how the
 code, the libraries and the data files differ from the record (:mod:`strikesim.provenance`), so a
 difference found afterwards comes with its likely cause.
 
@@ -121,11 +122,18 @@ def provenance_notes(recorded: RecordedRun) -> list[str]:
 
 # --- comparing outcomes --------------------------------------------------------------------------
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"observed": {"low": 1}}`` -> ``{"observed.low": 1}``: every leaf named by its path."""
+    """``{"observed": {"low": 1}}`` -> ``{"observed.low": 1}``: every leaf named by its path.
+
+    A list of mappings (``events``: one per action day) is flattened by position, so a
+    difference names its day and field (``events.0.marchers``) and a NaN compares by value
+    (:func:`_same`), not by list equality, which holds NaN equal only to the very same object.
+    """
     flat: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict) and value:
             flat |= _flatten(value, f"{prefix}{key}.")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            flat |= _flatten({str(n): v for n, v in enumerate(value)}, f"{prefix}{key}.")
         else:
             flat[f"{prefix}{key}"] = value
     return flat

@@ -17,7 +17,9 @@ thresholds), which matters near a tipping point where one draw can cascade and t
 Why city people: a study runs on a smaller town to be affordable, but its counts mean something
 only at the city's size. Every count (an output whose scaling is people,
 :mod:`strikesim.engine.outputs`) is scaled per capita to the scenario's reference population
-(429,954 for Minneapolis) run by run: ``<output>_city_equivalent = value x reference / people``.
+(``scenario.reference_population``: the population the published figures are counted in, the
+seven-county metro for the 2026 scenarios) run by run:
+``<output>_city_equivalent = value x reference / people``.
 Shares and probabilities are not counts and stay as they are. Sobol' indices are ratios of
 variances and do not change with the scale; Morris's mu* and sigma are in the output's unit, so
 they are reported in city people.
@@ -91,11 +93,13 @@ class Method(StrEnum):
 class Output(StrEnum):
     """The number of a run's ``summary.json`` whose sensitivity is measured.
 
-    Only numbers the model computes (run.simulate: model.totals()); bookkeeping such as seed,
-    wall time or memory is no output to explain.
+    Only numbers the model computes (run.simulate: model.totals(), counted on the day at
+    ``scenario.date``); bookkeeping such as seed, wall time or memory is no output to explain.
     """
 
     marchers = "marchers"
+    marchers_city = "marchers_city"
+    marchers_rest_of_metro = "marchers_rest_of_metro"
     striking_workers = "striking_workers"
     striking_union_members = "striking_union_members"
     k12_walkouts = "k12_walkouts"
@@ -276,7 +280,7 @@ def output_column(output: str) -> str:
 
 def is_count(output: str) -> bool:
     """Is ``output`` a number of people (scaled per capita to the city), not a ratio?"""
-    return BY_KEY[output].scaling in (Scaling.PEOPLE, Scaling.EXPECTED_PEOPLE)
+    return BY_KEY[output].scaling is Scaling.PEOPLE
 
 
 # --- the study, step by step ---------------------------------------------------------------------
@@ -441,7 +445,7 @@ def run_table(study: SensitivityStudy) -> pd.DataFrame:
 
     ``<output>`` is the run's own number (people of the town it ran on); for a count,
     ``<output>_city_equivalent`` is that number x ``reference_population`` / ``people``, the
-    same share of the reference city (429,954 people for Minneapolis).
+    same share of the scenario's reference population (``scenario.reference_population``).
     """
     spec = study.spec
     n_seeds = spec.replications
@@ -505,8 +509,8 @@ def indices(
 def describe_output(study: SensitivityStudy, runs: pd.DataFrame) -> str:
     """What the analysed number is, in words (the printed table's header, the figures' titles).
 
-    For example "marchers_city_equivalent: marchers per capita of the 1,000-person town x
-    429,954 (the reference population), mean of 2 seeds (0-1)".
+    For example "marchers_city_equivalent: marchers of the 1,000-person town scaled per capita
+    to the reference population 3,163,104 (x 3,163.1), mean of 2 seeds (0-1)".
     """
     spec = study.spec
     column = output_column(spec.output)

@@ -20,6 +20,12 @@ bookkeeping, what Hydra lacks:
   unfinished one is moved aside to ``.incomplete/`` (never deleted) and the job redone.
 - **Names and folders are checked first.** Every job is validated before anything is written;
   ``hydra.sweep.subdir`` and other Hydra folder keys are strikesim's, and refused if given.
+- **Tasks: jobs that share a city run together.** The sweeper cuts the jobs to run into tasks
+  (:func:`plan_tasks`) — jobs with the same seed, population and network side by side — and
+  hands the launcher one job per task; the task composes its jobs cheaply (one Hydra
+  composition per distinct set of non-seed overrides), runs each city's jobs at once on the
+  ensemble kernel (:func:`strikesim.run.simulate_many`, bit-identical to running them alone)
+  and publishes every job's folder. Per-job ``turnout.png`` only with ``--plots``.
 - **Resume.** A finished job is skipped; failed, interrupted and pending jobs run again, and
   only they reach the launcher. A sweep records its code; resuming with other code is refused
   unless ``--allow-code-change``.
@@ -49,6 +55,7 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 import shutil
@@ -57,12 +64,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from hydra import compose, initialize_config_module
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -72,11 +78,12 @@ from omegaconf.errors import OmegaConfBaseException
 
 import strikesim
 from strikesim import provenance, results
-from strikesim.config import ConfigError, StrikeConfig
+from strikesim.config import ConfigError, StrikeConfig, validate
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas costs ~0.5 s to import; `strikesim --help` loads this module
+    import pandas as pd
+
     from strikesim.run import RunResult
-from strikesim.studies import tables
 
 SWEEPS_ROOT = Path("results/sweeps")
 PLAN = "sweep.json"
@@ -88,9 +95,18 @@ LOCK = ".lock"
 PROGRESS = ".progress"
 STOP = ".stop"
 INCOMPLETE = ".incomplete"
+TASKS = "tasks.json"  # in a session's staging folder: the jobs each launcher task runs
+HYDRA_RECORD = ".hydra"
 EXIT_JOBS_FAILED = 1
+# A launcher task runs at most this many jobs: bounds a task's time (a cluster job's length)
+# and what a stop or a killed worker leaves to redo; about two tasks per worker balance the load.
+TASK_MOST = 256
+TASKS_PER_WORKER = 2
+# the override keys that decide a job's city (strikesim.run.city_key), read from its overrides
+CITY_KEYS = ("seed", "population", "network")
 _held_locks: dict[Path, int] = {}  # sweep folder -> locked file descriptor, until finish_sweep
 _held_to_run: dict[Path, list[int]] = {}  # sweep folder -> unfinished jobs when it was opened
+_held_plots: dict[Path, bool] = {}  # sweep folder -> write each job's turnout.png (--plots)
 
 
 class DiskFull(BaseException):
@@ -266,8 +282,11 @@ def jobs_digest(jobs: list[list[str]]) -> str:
     return hashlib.sha256(json.dumps(same_jobs(jobs)).encode()).hexdigest()[:10]
 
 
-def open_sweep(plan: SweepPlan) -> list[int]:
+def open_sweep(plan: SweepPlan, plots: bool = False) -> list[int]:
     """Create or reopen the sweep folder, take its lock; return the jobs still to run.
+
+    ``plots``: this session writes each job's ``turnout.png`` (the command's ``--plots``); kept
+    with the lock, so that the sweeper opening the folder again records it for the jobs.
 
     Refuses (ConfigError, nothing written) a folder that holds another sweep or anything else,
     and a folder another strikesim process is writing (its lock is held). The lock stays with
@@ -279,6 +298,7 @@ def open_sweep(plan: SweepPlan) -> list[int]:
     if plan.folder in _held_to_run:
         _check_folder(plan)
         return _held_to_run[plan.folder]
+    _held_plots[plan.folder] = plots
     _check_folder(plan)
     created = results.make_parents(plan.folder)
     try:
@@ -367,6 +387,7 @@ def _lock(folder: Path) -> None:
 def unlock(folder: Path) -> None:
     """Release this process's lock on the sweep in ``folder``, if it holds one."""
     _held_to_run.pop(folder, None)
+    _held_plots.pop(folder, None)
     fd = _held_locks.pop(folder, None)
     if fd is not None:
         os.close(fd)  # closing releases the flock; the file stays (removing it would race)
@@ -384,19 +405,53 @@ def report_leftovers(folder: Path) -> None:
         )
 
 
-def start_session(plan: SweepPlan, to_run: list[int]) -> str:
-    """Make this attempt's fresh staging folder and record its start and jobs; return its id."""
+def start_session(plan: SweepPlan, to_run: list[int], tasks: Sequence[Sequence[int]] = ()) -> str:
+    """Make this attempt's fresh staging folder and record its start and jobs; return its id.
+
+    ``tasks`` (:func:`plan_tasks`) go to ``tasks.json`` in the staging folder, where each
+    launcher task finds the jobs it runs (:func:`run_job`); the session record itself stays
+    small, since every job reads it.
+    """
     session = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}"
     (plan.folder / STAGING).mkdir(exist_ok=True)
     (plan.folder / STAGING / session).mkdir()  # fresh: everything under it is this session's
+    if tasks:
+        results.write_text(plan.folder / STAGING / session / TASKS, json.dumps(list(tasks)))
     record = {
         "id": session,
         "started": time.time(),
         "to_run": to_run,
         "factors": list(plan.factors),
+        "plots": _held_plots.get(plan.folder, False),
     }
     results.write_json(plan.folder / SESSION, record)
     return session
+
+
+def plan_tasks(
+    jobs: Sequence[Sequence[str]], to_run: Sequence[int], workers: int
+) -> list[list[int]]:
+    """Cut the jobs ``to_run`` into launcher tasks, jobs that share a city side by side.
+
+    Jobs whose ``seed``, ``population*`` and ``network*`` overrides agree share a city (the
+    ensemble kernel builds it once for them); whole such groups are packed into tasks of about
+    ``len(to_run) / (TASKS_PER_WORKER * workers)`` jobs, at most :data:`TASK_MOST`, larger
+    groups split. Which jobs really share a city is decided again from their configs when the
+    task runs, so a group this guess splits or joins costs time, never a wrong result.
+    """
+    size = max(1, min(TASK_MOST, math.ceil(len(to_run) / (TASKS_PER_WORKER * max(1, workers)))))
+    cities: dict[tuple[str, ...], list[int]] = {}
+    for num in to_run:
+        city = tuple(o for o in jobs[num] if key_of(o).lstrip("+~").startswith(CITY_KEYS))
+        cities.setdefault(city, []).append(num)
+    tasks: list[list[int]] = [[]]
+    for group in cities.values():
+        for start in range(0, len(group), size):
+            chunk = group[start : start + size]
+            if len(tasks[-1]) + len(chunk) > size and tasks[-1]:
+                tasks.append([])
+            tasks[-1].extend(chunk)
+    return tasks
 
 
 def finish_sweep(folder: Path) -> int:
@@ -408,6 +463,8 @@ def close_sweep(folder: Path) -> pd.DataFrame:
     """Close this session: mark its cut-short jobs, write the index, release the lock."""
     session = _session(folder)
     _mark_interrupted(folder, session)
+    from strikesim.studies import tables
+
     index = write_index(folder)
     tables.write_tables(folder, index.to_dict("records"), list(read_plan(folder)["factors"]))
     if session.get("id"):  # this session's staging folder: made fresh by start_session
@@ -452,24 +509,113 @@ def _remove_empty(path: Path) -> None:
         path.rmdir()
 
 
-def run_job(cfg: DictConfig) -> float | None:
-    """Hydra's task in a sweep: skip if finished, else run; never let one failure stop the rest.
+def run_job(cfg: DictConfig) -> list[float | None]:
+    """Hydra's task in a sweep: run one launcher task's jobs; no failure stops the others.
 
-    The job's number comes from its overrides (looked up in the plan), not from Hydra's position
-    in the batch, so the sweeper can launch any subset of jobs — a resume — in one batch.
+    The launcher composed ``cfg`` for the task's first job. Its number comes from its overrides
+    (looked up in the plan), the task's other jobs from this session's ``tasks.json``
+    (:func:`plan_tasks`), so the sweeper can launch any subset of jobs — a resume — grouped as
+    it likes. Returns each job's marchers (None: failed, or left for a resume by a stop).
     """
     from strikesim.compose import to_config
 
     hc = HydraConfig.get()
-    folder, overrides = Path(hc.sweep.dir), list(hc.overrides.task)
+    folder = Path(hc.sweep.dir)
+    overrides = list(hc.overrides.task)
     num = job_numbers(folder)[tuple(sorted(overrides))]
-    return execute_job(folder, num, overrides, lambda: to_config(cfg), Path(hc.runtime.output_dir))
+    jobs = plan_jobs(folder)
+    members = session_tasks(folder, str(_session(folder).get("id"))).get(num, [num])
+    configs = JobConfigs({_without_seed(overrides): to_config(cfg)})
+    configs.prepare([jobs[n] for n in members])
+    return execute_jobs(folder, [(n, jobs[n]) for n in members], configs.get)
+
+
+@functools.cache
+def plan_jobs(folder: Path) -> list[list[str]]:
+    """Each job's overrides, by job number, from the sweep's plan (read once per process)."""
+    return [j["overrides"] for j in read_plan(folder)["jobs"]]
 
 
 @functools.cache
 def job_numbers(folder: Path) -> dict[tuple[str, ...], int]:
     """Each job's sorted overrides -> its number, from the sweep's plan (read once per process)."""
-    return {tuple(sorted(j["overrides"])): j["job"] for j in read_plan(folder)["jobs"]}
+    return {tuple(sorted(job)): n for n, job in enumerate(plan_jobs(folder))}
+
+
+@functools.cache
+def session_tasks(folder: Path, session: str) -> dict[int, list[int]]:
+    """The first job of each task of ``session`` -> the task's jobs (read once per process)."""
+    try:
+        tasks = json.loads((folder / STAGING / session / TASKS).read_text())
+    except OSError:  # a session started without tasks: each job is its own task
+        return {}
+    return {task[0]: task for task in tasks}
+
+
+def _without_seed(overrides: Sequence[str]) -> tuple[str, ...]:
+    return tuple(o for o in overrides if key_of(o) != "seed")
+
+
+class JobConfigs:
+    """Each job's validated config, composed once per distinct set of non-seed overrides.
+
+    The jobs of a task are mostly replications — the same overrides but ``seed`` — and Hydra
+    composition costs ~0.1 s, more than a small run. A replication's config is the composed one
+    with its seed replaced (a plain integer the schema checks), the same config Hydra composes
+    for it; ``known`` seeds the cache (the config the launcher already composed for a task).
+    """
+
+    def __init__(self, known: dict[tuple[str, ...], StrikeConfig] | None = None) -> None:
+        self._by_rest = dict(known or {})
+
+    def prepare(self, jobs: Sequence[Sequence[str]]) -> None:
+        """Compose the distinct non-seed sets of ``jobs`` at once: one Hydra initialization,
+        one composition per set of config groups (:func:`strikesim.compose.compose_jobs`).
+
+        Should one of them be bad input, none is kept: each job then composes on its own in
+        :meth:`get`, so that the bad one fails alone, with its own error.
+        """
+        todo: dict[tuple[str, ...], list[str]] = {}
+        for overrides in jobs:
+            rest = _without_seed(overrides)
+            if rest not in self._by_rest:
+                todo.setdefault(rest, list(overrides))
+        with contextlib.suppress(ConfigError):
+            self._by_rest |= zip(todo, _compose(list(todo.values())), strict=True)
+
+    def get(self, overrides: Sequence[str]) -> StrikeConfig:
+        """The config of the job with ``overrides``; ConfigError on bad input."""
+        rest = _without_seed(overrides)
+        seeds = [o.split("=", 1)[1] for o in overrides if key_of(o) == "seed"]
+        try:
+            seed = int(seeds[-1]) if seeds else None
+        except ValueError:  # not a plain integer: Hydra's grammar decides, composing it all
+            return _compose([overrides])[0]
+        if rest not in self._by_rest:
+            self._by_rest[rest] = _compose([overrides])[0]
+        config = self._by_rest[rest]
+        if seed is None or seed == config.seed:
+            return config
+        return validate(replace(config, seed=seed))
+
+
+def _compose(jobs: Sequence[Sequence[str]]) -> list[StrikeConfig]:
+    """Jobs' configs with Hydra's compose API, also inside a task Hydra's app is running.
+
+    The app's global Hydra state is set there, and the compose API refuses to initialize over
+    it: it is set aside meanwhile, and restored.
+    """
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.initialize import get_gh_backup, restore_gh_from_backup
+
+    from strikesim.compose import compose_jobs
+
+    app = get_gh_backup()
+    GlobalHydra.instance().clear()
+    try:
+        return compose_jobs(jobs)
+    finally:
+        restore_gh_from_backup(app)
 
 
 def execute_job(
@@ -477,40 +623,35 @@ def execute_job(
     num: int,
     overrides: list[str],
     make_config: Callable[[], StrikeConfig],
-    hydra_dir: Path | None = None,
     computed: RunResult | None = None,
+    plots: bool = False,
+    record: dict[str, Any] | None = None,
 ) -> float | None:
     """Run job ``num`` of the sweep in ``folder`` and publish it as ``<num>/``.
 
-    The run is written into a folder made fresh inside this session's staging folder, together
-    with Hydra's record of the job (``hydra_dir/.hydra``, when Hydra launched it), then renamed
-    into place. Returns the marchers, or None when the job failed (its error is recorded and
-    printed). Ctrl-C and a full disk stop the job (and the sweep) with nothing published.
-    ``computed``: the job's result when it was run together with others (:func:`execute_jobs`).
+    The run is written into a folder made fresh inside this session's staging folder, with the
+    job's ``.hydra/`` record and, with ``plots``, its ``turnout.png``, then renamed into place.
+    Returns the marchers, or None when the job failed (its error is recorded and printed) or a
+    stop came before it started. Ctrl-C and a full disk stop the job (and the sweep) with
+    nothing published. ``computed``: the job's result when it ran with others, ``record`` its
+    running status, written when they started (:func:`execute_jobs`).
     """
     from strikesim.run import save_run, simulate
-    from strikesim.viz.turnout import save_turnout_plot
 
     final = folder / str(num)
     if results.is_finished(final):
         return float(results.read_summary(final)["marchers"])
-    if stop_requested(folder):  # Ctrl-C or SIGTERM: jobs not yet started stay pending
-        return None
-    record: dict[str, Any] = {
-        "job": num,
-        "overrides": overrides,
-        "status": "running",
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-    }
-    write_status(folder, record)
-    start = time.perf_counter()
+    if record is None:
+        if stop_requested(folder):  # Ctrl-C or SIGTERM: jobs not yet started stay pending
+            return None
+        record = _start_job(folder, num, overrides)
+    # a job run with others: its share of their time counts as its own
+    start = time.perf_counter() - (computed.summary["wall_time_s"] if computed else 0.0)
     staging = _make_staging(folder, num)
     try:
         result = computed or simulate(make_config())
-        save_run(result, staging, figures=[save_turnout_plot])
-        _adopt_hydra_record(hydra_dir, staging)
+        save_run(result, staging, figures=_figures(plots))
+        _write_job_record(staging, overrides)
         _publish(folder, staging, final)
     except Exception as exc:
         shutil.rmtree(staging, ignore_errors=True)  # made by _make_staging for this job alone
@@ -536,31 +677,92 @@ def execute_job(
 
 
 def execute_jobs(
-    folder: Path, jobs: Sequence[tuple[int, list[str]]], make_config: Callable[[list[str]], Any]
+    folder: Path,
+    jobs: Sequence[tuple[int, list[str]]],
+    make_config: Callable[[list[str]], StrikeConfig],
 ) -> list[float | None]:
-    """Run jobs of one sweep together, then publish each one as :func:`execute_job` does.
+    """Run jobs of one sweep, those that share a city together; publish each as it is done.
 
-    Jobs that share a city (seed, population, network) are simulated at once by the ensemble
-    kernel (:func:`strikesim.run.simulate_many`), bit-identical to running them alone. Should
-    the batch fail, each job runs alone, so that its own error is what gets recorded.
+    Jobs that share a city (seed, population, network: :func:`strikesim.run.city_key`) are
+    simulated at once by the ensemble kernel (:func:`strikesim.run.simulate_many`),
+    bit-identical to running them alone, then published one by one (:func:`execute_job`).
+    A stop is checked before each city: the city running is finished and published, later ones
+    stay pending. Should a city's run fail, each of its jobs runs alone, so that its own error
+    is what gets recorded. Returns each job's marchers, in order (None: failed or not run).
     """
-    from strikesim.run import simulate_many
+    from strikesim.run import city_key, simulate_many
 
-    todo = [
-        i
-        for i, (num, _) in enumerate(jobs)
-        if not results.is_finished(folder / str(num)) and not stop_requested(folder)
-    ]
-    computed: dict[int, RunResult] = {}
-    with contextlib.suppress(Exception):
-        ran = simulate_many([make_config(jobs[i][1]) for i in todo])
-        computed = dict(zip(todo, ran, strict=True))
-    return [
-        execute_job(
-            folder, num, overrides, lambda o=overrides: make_config(o), None, computed.get(i)
-        )
-        for i, (num, overrides) in enumerate(jobs)
-    ]
+    plots = bool(_session(folder).get("plots"))
+    marchers: list[float | None] = [None] * len(jobs)
+    configs: dict[int, StrikeConfig] = {}
+    cities: dict[str, list[int]] = {}
+    for i, (num, overrides) in enumerate(jobs):
+        if results.is_finished(folder / str(num)):
+            marchers[i] = float(results.read_summary(folder / str(num))["marchers"])
+            continue
+        try:
+            configs[i] = make_config(overrides)
+            city = city_key(configs[i])
+        except Exception:  # bad input found late: the job fails alone, with its own error
+            city = f"job {num}"
+        cities.setdefault(city, []).append(i)
+    for members in cities.values():
+        if stop_requested(folder):  # Ctrl-C or SIGTERM: cities not yet started stay pending
+            break
+        records = {i: _start_job(folder, *jobs[i]) for i in members}
+        computed: dict[int, RunResult] = {}
+        with contextlib.suppress(Exception):
+            ran = simulate_many([configs[i] for i in members])
+            computed = dict(zip(members, ran, strict=True))
+        for i in members:
+            num, overrides = jobs[i]
+            marchers[i] = execute_job(
+                folder,
+                num,
+                overrides,
+                lambda o=overrides: make_config(o),
+                computed.get(i),
+                plots,
+                records[i],
+            )
+    return marchers
+
+
+def _start_job(folder: Path, num: int, overrides: list[str]) -> dict[str, Any]:
+    """Record job ``num`` as running (so that a kill leaves it ``interrupted``); the record."""
+    record: dict[str, Any] = {
+        "job": num,
+        "overrides": overrides,
+        "status": "running",
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+    write_status(folder, record)
+    return record
+
+
+def _figures(plots: bool) -> list[Callable[[RunResult, Path], None]]:
+    """The job folder's figures: ``turnout.png`` with ``--plots`` (only then matplotlib)."""
+    if not plots:
+        return []
+    from strikesim.viz.turnout import save_turnout_plot
+
+    return [save_turnout_plot]
+
+
+def _write_job_record(staging: Path, overrides: list[str]) -> None:
+    """The job's ``.hydra/``: its overrides (as Hydra records them) and its config.
+
+    A launcher task runs many jobs, so Hydra's own record, made once per task in this
+    session's staging folder, is the task's; each job gets its own here, without composing.
+    """
+    from strikesim.run import yaml_text
+
+    record = staging / HYDRA_RECORD
+    record.mkdir()
+    results.write_text(record / "overrides.yaml", yaml_text(list(overrides)))
+    shutil.copyfile(staging / results.CONFIG, record / results.CONFIG)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -582,18 +784,6 @@ def _make_staging(folder: Path, num: int) -> Path:
     staging = Path(tempfile.mkdtemp(dir=parent, prefix=f"{num}-"))
     os.chmod(staging, 0o755)
     return staging
-
-
-def _adopt_hydra_record(hydra_dir: Path | None, staging: Path) -> None:
-    """Move Hydra's ``.hydra/`` (config, overrides) of this job into the job's folder.
-
-    Hydra made ``hydra_dir`` for this job inside this session's staging folder; once emptied it
-    is removed (only if empty).
-    """
-    if hydra_dir is None or not (hydra_dir / ".hydra").is_dir():
-        return
-    os.rename(hydra_dir / ".hydra", staging / ".hydra")
-    _remove_empty(hydra_dir)
 
 
 def _publish(folder: Path, staging: Path, final: Path) -> None:
@@ -716,6 +906,8 @@ def job_table(folder: Path) -> pd.DataFrame:
                 "overrides": " ".join(job["overrides"]),
             }
         )
+    import pandas as pd
+
     return pd.DataFrame(rows)
 
 

@@ -5,15 +5,20 @@ each: three minutes for 1,000 jobs), renumbers jobs by their place in a batch an
 finished ones. This sweeper, plugged in through Hydra's public Sweeper interface
 (``hydra/sweeper: strikesim``, the class in ``hydra_plugins.strikesim_sweeper``), works from
 strings alone: it expands the overrides (:func:`~strikesim.studies.sweep.build_plan`), opens the
-sweep folder (lock, plan, this session's staging), and hands only the unfinished jobs to whatever
-launcher is configured — basic, joblib, Ray or submitit — in batches. Each job finds its number in
-the plan from its overrides (:func:`~strikesim.studies.sweep.run_job`), so any subset of jobs can
-run in one batch. A progress bar (or, without a terminal, a line every few seconds) counts jobs
-as they finish, with throughput measured from the first finished job, not from start-up.
+sweep folder (lock, plan, this session's staging), cuts the unfinished jobs into tasks — jobs
+that share a city side by side, about two tasks per worker of the launcher
+(:func:`~strikesim.studies.sweep.plan_tasks`) — and hands whatever launcher is configured (basic,
+joblib, Ray or submitit) one job per task, named by the task's first job. The task finds its
+other jobs in the session's ``tasks.json`` and runs them together
+(:func:`~strikesim.studies.sweep.run_job`): Hydra composes once per task rather than once per
+job, and jobs that share a city share its construction (the ensemble kernel). A progress bar
+(or, without a terminal, a line every few seconds) counts jobs as they finish, with throughput
+measured from the first finished job, not from start-up.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -28,7 +33,7 @@ from omegaconf import DictConfig, OmegaConf, read_write
 from strikesim import results
 from strikesim.studies import sweep
 
-BATCH = 1000  # jobs handed to the launcher at once: bounds its memory, not its parallelism
+BATCH = 1000  # tasks handed to the launcher at once: bounds its memory, not its parallelism
 MULTIRUN_RECORD = "multirun.yaml"
 
 
@@ -62,7 +67,8 @@ class SweepRunner:
         to_run = sweep.open_sweep(plan)  # re-entrant: the command line already holds the lock
         if not to_run:
             return []
-        session = sweep.start_session(plan, to_run)
+        tasks = sweep.plan_tasks(plan.jobs, to_run, launcher_workers(self.config))
+        session = sweep.start_session(plan, to_run, tasks)
         # Launchers compose each job from the sweep's hydra overrides plus the job's own: the
         # folder and this session's staging go in as overrides, visible in each job's record.
         with read_write(self.config.hydra):
@@ -79,15 +85,34 @@ class SweepRunner:
         )
         returns = []
         with progress(plan.folder, len(to_run)):
-            for start in range(0, len(to_run), self.batch_size):
+            for start in range(0, len(tasks), self.batch_size):
                 if sweep.stop_requested(plan.folder):
                     break
-                batch = [plan.jobs[n] for n in to_run[start : start + self.batch_size]]
+                # one launcher job per task, named by its first job (run_job finds the rest)
+                batch = [plan.jobs[task[0]] for task in tasks[start : start + self.batch_size]]
                 done = launcher.launch(batch, initial_job_idx=start)
                 for job in done:  # a job's own failure is recorded by it; this is a bug's
                     _ = job.return_value  # raises the exception of a job that crashed
                 returns.append(done)
         return returns
+
+
+def launcher_workers(config: DictConfig) -> int:
+    """How many tasks the configured launcher runs at once, for cutting the jobs into tasks.
+
+    The basic launcher runs one; joblib its ``n_jobs`` (-1 or unset: every core); Ray its
+    ``ray.init.num_cpus`` when given; otherwise (a cluster) this machine's cores — a guess that
+    only sets how many tasks there are, each of at most ``sweep.TASK_MOST`` jobs.
+    """
+    launcher = config.hydra.launcher
+    if str(launcher.get("_target_", "")).endswith("BasicLauncher"):
+        return 1
+    n_jobs = launcher.get("n_jobs", None)
+    if n_jobs is None:
+        n_jobs = OmegaConf.select(launcher, "ray.init.num_cpus", default=None)
+    if isinstance(n_jobs, int) and n_jobs > 0:
+        return n_jobs
+    return os.cpu_count() or 1
 
 
 def _explicit_sweep_dir(config: DictConfig) -> str | None:

@@ -1,11 +1,13 @@
 """A sweep's tidy tables: one row per job, and every job's time series with its factors.
 
-``results.parquet`` holds one row per planned job — its number, status, every factor and every
-outcome of its summary — and ``timeseries.parquet`` every finished job's days with the job's
-number and factor values as columns, so one line of DuckDB or pandas answers a question across
-the sweep::
+``results.parquet`` holds one row per planned job — its number, status, every factor, every
+outcome of its summary (counted on the day at ``scenario.date``) and the marchers of each of the
+run's action days as ``marchers@<event id>`` (:func:`event_outcomes`) — and
+``timeseries.parquet`` every finished job's days with the job's number and factor values as
+columns, so one line of DuckDB or pandas answers a question across the sweep::
 
     duckdb.sql("SELECT coalition, avg(marchers) FROM 'results.parquet' GROUP BY coalition")
+    pd.read_parquet("results.parquet")["marchers@march_2026_01_10"].mean()
     pd.read_parquet("timeseries.parquet").query("form == 'committed'")
 
 Both are rebuilt from the job folders whenever a sweep session closes; columns are described in
@@ -25,6 +27,8 @@ RESULTS = "results.parquet"
 TIMESERIES = "timeseries.parquet"
 # summary fields that describe the run, not its outcome
 NOT_OUTCOMES = {"seed", "scale", "wall_time_s", "peak_rss_mib", "ratio_to_observed"}
+EVENT_OUTCOMES = ("marchers",)
+"""Totals of every action day that become columns ``<total>@<event id>``."""
 
 
 def typed(values: pd.Series) -> pd.Series:
@@ -40,14 +44,41 @@ def typed(values: pd.Series) -> pd.Series:
 
 
 def outcomes(summary: dict[str, Any]) -> dict[str, Any]:
-    """The numeric outcomes of a run's summary (counts in people, shares, probabilities)."""
-    return {
+    """The numeric outcomes of a run's summary (counts in people, shares, probabilities): the
+    day at ``scenario.date``'s, then :func:`event_outcomes`."""
+    found = {
         key: value
         for key, value in summary.items()
-        if isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and key not in NOT_OUTCOMES
+        if _is_number(value) and key not in NOT_OUTCOMES
     }
+    return found | event_outcomes(summary)
+
+
+def event_outcomes(summary: dict[str, Any]) -> dict[str, Any]:
+    """``marchers@<event id>`` for every action day of ``summary["events"]``, in date order.
+
+    The documented earlier marches and strikes go by their id in ``scenarios/data/events.csv``
+    (``marchers@march_2026_01_10``), the day at ``scenario.date`` by the scenario's name (equal
+    to ``marchers``): a day is the same column in every job that has it, whether it is history
+    there or the day modelled. A job without that day (another date range, another scenario)
+    has no value there.
+
+    Why columns and not a second table: one row per job keeps "how many marched on 10 Jan when
+    the coalition was broad" one query, and a sweep compares them like any outcome
+    (``strikesim compare --outcome marchers@march_2026_01_10``).
+    """
+    found: dict[str, Any] = {}
+    for event in summary.get("events") or []:
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            continue
+        for key in EVENT_OUTCOMES:
+            if _is_number(event.get(key)):
+                found[f"{key}@{event['event']}"] = event[key]
+    return found
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def write_tables(folder: Path, jobs: list[dict[str, Any]], factors: list[str]) -> pd.DataFrame:

@@ -36,17 +36,16 @@ from strikesim.compose import compose_config
 from strikesim.config import ConfigError, StrikeConfig
 from strikesim.engine.model import StrikeModel
 from strikesim.results import atomic_write
-from strikesim.viz.demo.drawing import (
+from strikesim.viz.demo.adapter import projected_city_marchers
+from strikesim.viz.demo.drawing import NetworkPicture, draw_participation, network_legend
+from strikesim.viz.demo.palette import (
     FAITH_EDGE,
     FORM_COLOURS,
     OBSERVED_COLOUR,
     STATE_COLOURS,
     UNION_EDGE,
-    NetworkPicture,
-    draw_participation,
-    network_legend,
 )
-from strikesim.viz.demo.scene import MAX_DRAWN, projected_city_marchers
+from strikesim.viz.demo.scene import MAX_DRAWN
 
 DEFAULT_FPS = 2.0  # frames (days) per second: a campaign of a few weeks plays in seconds
 DPI = 80

@@ -32,6 +32,42 @@ MAX_EFFECT_ROWS = 60
 JITTER_UP_TO = 200  # runs per level drawn as points; beyond, the box says it
 
 
+EVENT_SEPARATOR = "@"
+"""``marchers@march_2026_01_10``: a total of one action day of the runs (a sweep's
+``results.parquet`` column, :func:`strikesim.studies.tables.event_outcomes`)."""
+
+
+def split_outcome(key: str) -> tuple[str, str | None]:
+    """``marchers@march_2026_01_10`` -> (``marchers``, ``march_2026_01_10``); a total of the day
+    at ``scenario.date`` -> (``key``, None)."""
+    base, separator, event = key.partition(EVENT_SEPARATOR)
+    return (base, event) if separator and event else (key, None)
+
+
+def outcome_name(key: str) -> str:
+    """An outcome's words (:func:`strikesim.viz.style.outcome_name`), naming the action day of a
+    per-event column: ``Marchers on march_2026_01_10``."""
+    base, event = split_outcome(key)
+    name = style.outcome_name(base)
+    return f"{name} on {event}" if event else name
+
+
+def outcome_unit(key: str) -> str:
+    """An outcome's declared unit; a per-event column has its total's."""
+    return style.outcome_unit(split_outcome(key)[0])
+
+
+def outcome_label(key: str) -> str:
+    """Words and unit: ``marchers@march_2026_01_10`` -> ``Marchers on march_2026_01_10
+    (people)``."""
+    base, event = split_outcome(key)
+    label = style.outcome_label(base)
+    if not event:
+        return label
+    name = style.outcome_name(base)
+    return label.replace(name, f"{name} on {event}", 1)
+
+
 def save_figure(fig: plt.Figure, path: Path) -> None:
     """Write a PNG atomically and free the figure (the sensitivity plot's single file)."""
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
@@ -83,7 +119,7 @@ def plot_distribution(
     """
     groups = _groups(jobs, by)
     count = len(groups)
-    unit = style.outcome_unit(outcome)
+    unit = outcome_unit(outcome)
     with style.figure_style():
         fig, ax = plt.subplots(figsize=(max(5.5, 0.7 * count + 2.5), 4.5), layout="constrained")
         x = np.arange(1, count + 1)
@@ -126,7 +162,7 @@ def plot_distribution(
         turn = count > 4 or max(map(len, labels)) > 12
         ax.set_xticks(x, labels, rotation=40 if turn else 0, ha="right" if turn else "center")
         ax.set_xlabel(_axis_label(by))
-        ax.set_ylabel(style.outcome_label(outcome))
+        ax.set_ylabel(outcome_label(outcome))
         _people_axis(ax, unit)
         ax.set_title("Runs (points), quartiles (box), 5\N{EN DASH}95% (whiskers)")
         ax.legend(loc="best")
@@ -178,7 +214,7 @@ def plot_heatmap(
     ``mean``, ``ci_low`` and ``ci_high``. The colour scale is viridis (perceptually uniform,
     colour-blind-safe); each annotation is dark on light cells and light on dark ones.
     """
-    unit = style.outcome_unit(outcome)
+    unit = outcome_unit(outcome)
     grids = {
         column: table.pivot_table(index=pair[0], columns=pair[1], values=column, observed=True)
         for column in ("mean", "ci_low", "ci_high")
@@ -214,7 +250,7 @@ def plot_heatmap(
                     fontsize=7.5,
                     color="black" if light else "white",
                 )
-        bar = fig.colorbar(image, ax=ax, label=f"Mean {_lower_first(style.outcome_label(outcome))}")
+        bar = fig.colorbar(image, ax=ax, label=f"Mean {_lower_first(outcome_label(outcome))}")
         if style.is_count(unit):
             style.thousands_axis(bar.ax.yaxis)
         ax.set_title("Mean and 95% CI per cell")
@@ -315,7 +351,7 @@ def plot_effects(
     """Paired differences with their 95% CIs (a forest plot): for each factor, each level minus
     the reference over all levels of the others (squares), then at each level of the others
     (circles). Effects whose circles disagree are interactions."""
-    unit = style.outcome_unit(outcome)
+    unit = outcome_unit(outcome)
     rows: list[tuple[str, float, float, float, str, bool]] = []
     factors = list(dict.fromkeys(differences["factor"]))
     colours = (
@@ -367,7 +403,7 @@ def plot_effects(
         ax.set_yticks(y, [r[0] for r in rows])
         ax.grid(axis="x")
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(f"Paired difference: {_lower_first(style.outcome_label(outcome))}")
+        ax.set_xlabel(f"Paired difference: {_lower_first(outcome_label(outcome))}")
         _people_axis(ax, unit, axis="x")
         note = f" (first {MAX_EFFECT_ROWS} rows)" if more > 0 else ""
         ax.set_title(

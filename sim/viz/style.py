@@ -167,7 +167,8 @@ def outcome_unit(key: str) -> str:
 
 
 def outcome_label(key: str) -> str:
-    """``marchers`` -> ``Marchers on the strike day (people)``: label and unit of an outcome."""
+    """``marchers`` -> ``Marchers (people)``: label and unit of an outcome (of the day at
+    ``scenario.date``; ``marchers@<event>`` columns are labelled by the compare views)."""
     name, unit = outcome_name(key), outcome_unit(key)
     if not unit or (unit in SELF_EVIDENT_UNITS and unit in name.lower()):
         return name

@@ -1,18 +1,11 @@
-"""Matplotlib pictures of the town: the network coloured by state, and participation by day.
-
-The layout is the slow part (networkx's spring layout takes ~10 s at 1,000 nodes on a 2-core
-machine; igraph's Fruchterman-Reingold in C well under one), so it is computed once per network
-and cached; a step only recolours the dots of a figure that already holds the edges.
+"""Matplotlib pictures of the town for ``strikesim animate``: the network coloured by state,
+and participation by day, in the page's colours (:mod:`strikesim.viz.demo.palette`) and at the
+page's positions (:mod:`strikesim.viz.demo.layout`); a day only recolours the dots of a figure
+that already holds the edges.
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
-import threading
-from collections import OrderedDict
-
-import igraph
 import matplotlib
 
 matplotlib.use("Agg")  # files and PNGs for the browser; never needs a display
@@ -25,46 +18,20 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import StrMethodFormatter
 
 from strikesim.engine.model import StrikeModel
-from strikesim.engine.network import Network
 from strikesim.engine.population import K12, UNIVERSITY, WORKER
-from strikesim.viz.demo.scene import FORMS, STATES, city_factor, node_states, participation
+from strikesim.viz.demo.adapter import city_factor, node_states, participation
+from strikesim.viz.demo.layout import layout
+from strikesim.viz.demo.palette import (
+    FAITH_EDGE,
+    FORM_COLOURS,
+    FORMS,
+    OBSERVED_COLOUR,
+    STATE_COLOURS,
+    STATES,
+    UNION_EDGE,
+)
 
-STATE_COLOURS = ("#d0d0d0", "#9ecae1", "#fd8d3c", "#d62728")  # unaware ... marching
-FORM_COLOURS = {"striking": "tab:blue", "walkouts": "tab:purple", "marching": "tab:red"}
-OBSERVED_COLOUR = "tab:green"  # the observed turnout, per capita, on the chart
-UNION_EDGE, FAITH_EDGE = "black", "#6a3d9a"
 SHAPES = (("worker", "o", 22), ("student", "^", 26), ("other resident", "D", 12))
-LAYOUT_ITERATIONS = 300
-_layouts: OrderedDict[str, np.ndarray] = OrderedDict()
-_layout_lock = threading.Lock()  # igraph's random generator is process-wide
-
-
-def _network_key(network: Network) -> str:
-    a = network.adjacency
-    return hashlib.sha1(a.indptr.tobytes() + a.indices.tobytes()).hexdigest()
-
-
-def layout(network: Network, cache_size: int = 16) -> np.ndarray:
-    """Node positions (n x 2), the same for the same network; cached per network."""
-    key = _network_key(network)
-    with _layout_lock:
-        if key not in _layouts:
-            coo = network.adjacency.tocoo()
-            upper = coo.row < coo.col
-            graph = igraph.Graph(
-                n=network.size, edges=np.column_stack([coo.row[upper], coo.col[upper]]).tolist()
-            )
-            start = np.random.default_rng(0).random((network.size, 2)).tolist()
-            igraph.set_random_number_generator(random.Random(0))
-            try:
-                coords = graph.layout_fruchterman_reingold(seed=start, niter=LAYOUT_ITERATIONS)
-            finally:
-                igraph.set_random_number_generator(random)
-            _layouts[key] = np.asarray(coords.coords, dtype=float)
-            while len(_layouts) > cache_size:
-                _layouts.popitem(last=False)
-        _layouts.move_to_end(key)
-        return _layouts[key]
 
 
 class NetworkPicture:
@@ -132,7 +99,7 @@ def network_legend(ax: Axes) -> None:
 
 def draw_participation(model: StrikeModel, ax: Axes) -> None:
     """People in the town per day and form, with the observed turnout per capita."""
-    frame: pd.DataFrame = participation(model)
+    frame: pd.DataFrame = participation(model.timeseries())
     strike_day = model.strike_day
     observed = model.config.scenario.observed_marchers / city_factor(model)
     ax.axhline(

@@ -1,128 +1,175 @@
-"""What the classroom demo shows, without any user interface: settings, the town, its numbers.
+"""What the class can change, without any user interface: presets, sliders, honest labels.
 
-The demo and ``strikesim animate`` both draw from here. A :class:`Settings` holds what the class
-can change (one preset scenario plus the sliders and toggles); :meth:`Settings.config` turns it
-into an ordinary validated :class:`~strikesim.config.StrikeConfig`, so the page runs the very model
-the command line runs (``population=classroom``: a town of 1,000 people with the city's shares).
+A :class:`Settings` is one preset scenario plus the sliders and endorsement switches. Its
+:meth:`Settings.keys` are config keys set on the preset's composed config (``StrikeModel(config,
+**keys)``), so the page runs the very model the command line runs (``population=classroom``: a
+town of 1,000 people with the city's shares). The town drawn is one of :data:`TOWNS` seeds; the
+seed is not a setting, so changing the drawn town never makes a preset "custom".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from functools import cache
-
-import numpy as np
-import pandas as pd
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from strikesim import scenarios
-from strikesim.agents import Individual
-from strikesim.compose import compose_config
-from strikesim.config import StrikeConfig, validate
-from strikesim.engine.model import StrikeModel
-from strikesim.engine.population import K12, KINDS, UNIVERSITY, WORKER
+from strikesim.config import ConfigError, StrikeConfig
+from strikesim.viz.demo.adapter import composed
 
 MAX_DRAWN = 1_000  # nodes a picture can show legibly (DESIGN.md, Mesa section)
-STATES = ("unaware", "sympathetic", "committed", "marching")
-FORMS = ("striking", "walkouts", "marching")
+TOWNS = 20  # towns (seeds 0..19) behind every projection: one town of 1,000 is a lottery
 
-# name -> (label, Hydra overrides on top of population=classroom)
+# name -> (title, Hydra overrides on top of population=classroom)
 PRESETS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "ice_out": ("Ice Out, 13 Feb 2026 (8 °F)", ("scenario=ice_out_2026",)),
-    "jan23": ("Day of Truth, 23 Jan 2026 (-20 °F)", ("scenario=day_of_truth_2026_01_23",)),
-    "warm_day": ("Ice Out on a warm day (60 °F)", ("scenario=ice_out_2026", "weather=mild")),
-    "narrow": (
-        "Ice Out, narrow coalition (3 unions)",
-        ("scenario=ice_out_2026", "coalition=narrow"),
-    ),
+    "ice_out": ("Ice Out, 13 Feb 2026", ("scenario=ice_out_2026",)),
+    "jan23": ("Day of Truth, 23 Jan 2026", ("scenario=day_of_truth_2026_01_23",)),
+    "warm_day": ("Ice Out on a warm day", ("scenario=ice_out_2026", "weather=mild")),
+    "narrow": ("Ice Out, narrow coalition", ("scenario=ice_out_2026", "coalition=narrow")),
 }
 DEFAULT_PRESET = "ice_out"
 
 
-@cache
+@dataclass(frozen=True)
+class Slider:
+    """One slider: its label, unit, range and step, and the config key it sets."""
+
+    label: str
+    unit: str
+    low: float
+    high: float
+    step: float
+    key: str
+
+
+SLIDERS: dict[str, Slider] = {
+    "temperature_f": Slider("Temperature", "°F", -30, 80, 1, "weather__temperature_f"),
+    "precipitation_in": Slider("Rain/snow", "in", 0, 2, 0.1, "weather__precipitation_in"),
+    "rewire_prob": Slider("Random ties", "%", 0, 1, 0.05, "network__rewire_prob"),
+    "friendship_degree": Slider("Friends each", "", 0, 20, 1, "network__friendship_degree"),
+    "scale": Slider("People per dot", "", 1, 10, 1, "population__scale"),
+}
+INTEGERS = ("friendship_degree", "scale")
+
+
 def preset_config(name: str) -> StrikeConfig:
-    """The preset as the command line composes it (cached: Hydra takes ~0.2 s per compose)."""
-    return compose_config(["population=classroom", *PRESETS[name][1]])
+    """The preset as the command line composes it (every preset is composed on first use)."""
+    configs = composed(tuple(("population=classroom", *o) for _, o in PRESETS.values()))
+    return configs[list(PRESETS).index(name)]
+
+
+def preset_label(name: str) -> str:
+    """The preset's title with its own temperature, read from its config."""
+    return f"{PRESETS[name][0]} ({preset_config(name).weather.temperature_f:g} °F)"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the class can change; frozen, so a change is a new value (and a new model)."""
+    """Everything the class can change; frozen, so a change is a new value (and new runs)."""
 
     preset: str
     temperature_f: float
     precipitation_in: float
-    endorsers: tuple[str, ...]
+    endorsers: tuple[str, ...]  # in roster order, so that equal coalitions are equal settings
     rewire_prob: float  # clustering: 0 keeps friendships local, 1 makes them random
     friendship_degree: int  # density: friends per person
     scale: int  # people per drawn dot (population.scale)
-    seed: int
 
     @classmethod
-    def from_preset(cls, name: str, seed: int = 0) -> Settings:
+    def from_preset(cls, name: str) -> Settings:
         """The sliders as the preset sets them: choosing a preset moves every slider."""
+        if name not in PRESETS:
+            raise ConfigError(f"preset={name!r}; allowed: {', '.join(PRESETS)}")
         cfg = preset_config(name)
         return cls(
             preset=name,
-            temperature_f=cfg.weather.temperature_f,
-            precipitation_in=cfg.weather.precipitation_in,
-            endorsers=tuple(cfg.coalition.endorsers),
-            rewire_prob=cfg.network.rewire_prob,
-            friendship_degree=cfg.network.friendship_degree,
-            scale=cfg.population.scale,
-            seed=seed,
+            temperature_f=float(cfg.weather.temperature_f),
+            precipitation_in=float(cfg.weather.precipitation_in),
+            endorsers=tuple(o for o in org_labels() if o in cfg.coalition.endorsers),
+            rewire_prob=float(cfg.network.rewire_prob),
+            friendship_degree=int(cfg.network.friendship_degree),
+            scale=int(cfg.population.scale),
         )
 
-    def config(self) -> StrikeConfig:
-        """The preset with the sliders applied; ConfigError names any value out of range."""
-        cfg = preset_config(self.preset)
-        custom = self != Settings.from_preset(self.preset, self.seed)
-        return validate(
-            replace(
-                cfg,
-                weather=replace(
-                    cfg.weather,
-                    temperature_f=float(self.temperature_f),
-                    precipitation_in=float(self.precipitation_in),
-                ),
-                coalition=replace(
-                    cfg.coalition,
-                    name="custom" if custom else cfg.coalition.name,
-                    endorsers=list(self.endorsers),
-                ),
-                network=replace(
-                    cfg.network,
-                    rewire_prob=float(self.rewire_prob),
-                    friendship_degree=int(self.friendship_degree),
-                ),
-                population=replace(cfg.population, scale=int(self.scale)),
-                seed=int(self.seed),
-            )
-        )
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> Settings:
+        """Settings from a page's query (``preset`` and any slider or ``endorsers``).
 
-
-class ClassroomModel(StrikeModel):
-    """The town of one :class:`Settings`; stepping past the strike day does nothing."""
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings.from_preset(DEFAULT_PRESET)
-        super().__init__(self.settings.config())
-
-    def step(self) -> None:
-        """One day; after the strike day nothing (the base model would redo the strike day)."""
-        if self.running:  # the Step button may be pressed after the strike day
-            super().step()
-
-    def replay(self, settings: Settings) -> ClassroomModel:
-        """The same town under new settings, run to the same day (a counterfactual).
-
-        Named random streams make this a paired comparison: a warmer day changes who marches,
-        not who was drawn, so the class sees the effect of the slider alone.
+        Why strict: a value the page cannot have sent is a bug or a typo, refused in one line.
         """
-        model = type(self)(settings)
-        target = model.strike_day if not self.running else self.day
-        while model.running and model.day < target:
-            model.step()
-        return model
+        base = cls.from_preset(query.get("preset", DEFAULT_PRESET))
+        changes: dict[str, Any] = {}
+        for name, text in query.items():
+            if name in SLIDERS:
+                changes[name] = _number(name, text, int if name in INTEGERS else float)
+            elif name == "endorsers":
+                chosen = {o for o in text.split(",") if o}
+                unknown = sorted(chosen - set(org_labels()))
+                if unknown:
+                    allowed = ", ".join(org_labels())
+                    raise ConfigError(f"endorsers={unknown[0]!r}; allowed: {allowed}")
+                changes[name] = tuple(o for o in org_labels() if o in chosen)
+            elif name != "preset":
+                allowed = ", ".join(["preset", "endorsers", *SLIDERS])
+                raise ConfigError(f"{name}={text!r}; allowed: {allowed}")
+        return replace(base, **changes)
+
+    def keys(self) -> dict[str, Any]:
+        """Config keys (``section__key``) to set on the preset's config."""
+        keys: dict[str, Any] = {s.key: getattr(self, name) for name, s in SLIDERS.items()}
+        keys["coalition__endorsers"] = list(self.endorsers)
+        return keys
+
+    def query(self) -> dict[str, str]:
+        """The settings as the page sends them (inverse of :meth:`from_query`)."""
+        plain = asdict(self)
+        plain["endorsers"] = ",".join(self.endorsers)
+        return {k: f"{v:g}" if isinstance(v, float) else str(v) for k, v in plain.items()}
+
+    def changes(self) -> list[str]:
+        """What differs from the preset, in words (empty: the preset itself)."""
+        preset = Settings.from_preset(self.preset)
+        said = []
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(preset, f.name)
+            if f.name == "endorsers" and mine != theirs:
+                said.append(
+                    f"{len(mine)} endorsers instead of {len(theirs)}"
+                    if len(mine) != len(theirs)
+                    else "other endorsers"
+                )
+            elif f.name in SLIDERS and mine != theirs:
+                said.append(slider_text(f.name, mine))
+        return said
+
+    def label(self) -> str:
+        """The preset's label, or "custom (changed from ...: what changed)" once anything has."""
+        changes = self.changes()
+        if not changes:
+            return preset_label(self.preset)
+        return f"custom (changed from {preset_label(self.preset)}: {', '.join(changes)})"
+
+
+def _number(name: str, text: str, kind: type) -> float | int:
+    s = SLIDERS[name]
+    try:
+        value = kind(text)
+    except ValueError:
+        value = math.nan
+    if not s.low <= value <= s.high:
+        raise ConfigError(
+            f"{name}={text!r}; allowed: {'an integer' if kind is int else 'a number'} "
+            f"from {s.low:g} to {s.high:g}"
+        )
+    return value
+
+
+def slider_text(name: str, value: float) -> str:
+    """A slider's value as the page shows it: "Temperature 60 °F", "Random ties 10%"."""
+    s = SLIDERS[name]
+    if s.unit == "%":
+        return f"{s.label} {value:.0%}"
+    return f"{s.label} {value:g} {s.unit}".rstrip()
 
 
 def org_labels() -> dict[str, str]:
@@ -134,44 +181,11 @@ def org_labels() -> dict[str, str]:
     }
 
 
-def node_states(model: StrikeModel) -> np.ndarray:
-    """Index into :data:`STATES` for every person, read from the Mesa agents (by row)."""
-    states = np.zeros(model.population.size, dtype=np.int8)
-    for agent in model.agents:
-        if isinstance(agent, Individual):
-            states[agent.index] = STATES.index(agent.state)
-    return states
-
-
-def participation(model: StrikeModel) -> pd.DataFrame:
-    """People in the town per day and form: striking, walkouts, marching.
-
-    On a campaign day, ``striking`` and ``walkouts`` are committed workers and students, and
-    ``marching`` is how many would march if the strike were that day; on the strike day they are
-    the day's own counts.
-    """
-    ts = model.timeseries()
-    is_worker = ts["agent_type"] == KINDS[WORKER]
-    is_student = ts["agent_type"].isin([KINDS[K12], KINDS[UNIVERSITY]])
-    committed = ts["form"] == "committed"
-    rows = {
-        "striking": ts[committed & is_worker],
-        "walkouts": ts[committed & is_student],
-        "marching": ts[ts["form"].isin(["projected_marching", "marching"])],
+def org_short_labels() -> dict[str, str]:
+    """Organization id -> its name without the parenthesis: two columns of switches must fit a
+    projector's 768 pixels of height (the page shows the full name on hover)."""
+    roster = scenarios.organizations()
+    return {
+        row.org_id: row.name.split(" (")[0] + (" (none here)" if row.reaches == "none" else "")
+        for row in roster.itertuples()
     }
-    frame = pd.DataFrame(
-        {form: part.groupby("day")["people"].sum() for form, part in rows.items()}
-    ).fillna(0.0)
-    frame.index.name = "day"
-    return frame
-
-
-def city_factor(model: StrikeModel) -> float:
-    """Per-capita factor from this town to the city the observed turnout belongs to."""
-    people = model.population.size * model.population.scale
-    return model.config.scenario.reference_population / people
-
-
-def projected_city_marchers(model: StrikeModel) -> int:
-    """Marchers for the whole city, scaled per capita from the town (today's projection)."""
-    return round(float(participation(model)["marching"].iloc[-1]) * city_factor(model))

@@ -1,0 +1,294 @@
+"""How fast the classroom page is, and whether a day of page loads costs memory; screenshots.
+
+    .venv/bin/python benchmarks/demo.py                              # ~2 minutes; a table
+    .venv/bin/python benchmarks/demo.py --screenshots docs/figures   # and the docs' pictures
+    .venv/bin/python benchmarks/demo.py --export                     # and the full static export
+
+Drives `strikesim demo` with Debian's chromium (Playwright, headless, /usr/bin/chromium):
+
+1. *start-up*: seconds from the command to a usable page (the town drawn, the counter of the
+   drawn town shown) and to the projection over every town; with the server's CPU seconds, which
+   do not depend on what else the shared machine runs.
+2. *step*, *slider*, *preset*: milliseconds from the click (or the slider's release) to the page
+   showing the new day or settings, median and max of several; a slider or preset has two
+   stages, the drawn town first and the projection over every town after it.
+3. *memory*: the server's resident memory after the first load and after 50 page loads (each a
+   fresh page, closed), and whether it printed anything but its URL line.
+4. *export* (``--export``): seconds and megabytes of ``strikesim demo --export`` (the full grid).
+
+Targets (issue "Classroom"): a usable page within 5 s; a step, slider or preset within 0.3 s;
+memory bounded after 50 loads; nothing printed per load. No assertion: a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+WAIT = 180_000
+USABLE = "window.strikesimPage && strikesimPage.town && document.querySelector('#town-counter')"
+COMPLETE = f"{USABLE} && strikesimPage.scene.projection"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, MiB, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def in_page_ms(page: Page, action: str, until: str) -> float:
+    """Milliseconds, measured by the page's own clock, from ``action`` to ``until`` holding."""
+    return page.evaluate(
+        """async ([action, until]) => {
+            const start = performance.now();
+            new Function(action)();
+            while (!new Function(`return ${until}`)()) await new Promise(r => setTimeout(r, 5));
+            await new Promise(r => requestAnimationFrame(r));
+            return performance.now() - start;
+        }""",
+        [action, until],
+    )
+
+
+def slide(name: str, value: float) -> str:
+    return (
+        f"const i = document.querySelector('input[name=\"{name}\"]'); i.value = {value};"
+        "i.dispatchEvent(new Event('input')); i.dispatchEvent(new Event('change'));"
+    )
+
+
+def measure(shots: Path | None) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Run the server and the browser; return the table's rows and notes."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    rows: list[tuple[str, str, str]] = []
+    notes = []
+    with tempfile.TemporaryFile(mode="w+") as log, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        start = time.monotonic()  # the browser is open already, as on the teacher's desk
+        server = subprocess.Popen(
+            [sys.executable, "-m", "strikesim", "demo", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 768})
+            page.set_default_timeout(WAIT)
+            while True:
+                try:
+                    page.goto(url)
+                    break
+                except Exception:  # not listening yet
+                    time.sleep(0.05)
+            page.wait_for_function(USABLE, polling=20)
+            usable = time.monotonic() - start
+            usable_cpu = cpu_seconds(server.pid)
+            page.wait_for_function(COMPLETE, polling=20)
+            complete = time.monotonic() - start
+            rows.append(
+                ("start-up: usable page", f"{usable:.1f} s", f"server CPU {usable_cpu:.1f} s")
+            )
+            rows.append(("start-up: projection over every town", f"{complete:.1f} s", ""))
+            first_rss = rss_mib(server.pid)
+
+            steps = [
+                in_page_ms(page, "document.querySelector('#step').click()", "true")
+                for _ in range(15)
+            ]
+            rows.append(timing("step (one day)", steps))
+            sliders, projections = [], []
+            for t in (20, 40, 60, 30, 50):
+                until = f"strikesimPage.scene.settings.temperature_f === '{t}'"
+                sliders.append(in_page_ms(page, slide("temperature_f", t), until))
+                projections.append(
+                    in_page_ms(page, "", f"{until} && strikesimPage.scene.projection")
+                )
+            rows.append(timing("slider: the drawn town", sliders))
+            rows.append(timing("slider: + projection (after the town)", projections))
+            presets, preset_projections = [], []
+            for name in ("jan23", "narrow", "warm_day", "ice_out"):
+                select = (
+                    f"const s = document.querySelector('#preset'); s.value = '{name}';"
+                    "s.dispatchEvent(new Event('change'));"
+                )
+                until = (
+                    f"strikesimPage.scene.settings.preset === '{name}' && "
+                    "!strikesimPage.scene.custom"
+                )
+                presets.append(in_page_ms(page, select, until))
+                preset_projections.append(
+                    in_page_ms(page, "", f"{until} && strikesimPage.scene.projection")
+                )
+            rows.append(timing("preset: the drawn town (first time)", presets))
+            rows.append(timing("preset: + projection (first time)", preset_projections))
+            again = [
+                in_page_ms(
+                    page,
+                    f"const s = document.querySelector('#preset'); s.value = '{n}';"
+                    "s.dispatchEvent(new Event('change'));",
+                    f"strikesimPage.scene.settings.preset === '{n}' && "
+                    "strikesimPage.scene.projection",
+                )
+                for n in ("jan23", "narrow", "warm_day", "ice_out")
+            ]
+            rows.append(timing("preset: again (cached)", again))
+            if shots:
+                screenshots(browser, page, url, shots)
+            page.close()
+
+            rss = {}
+            for load in range(1, 51):
+                fresh = browser.new_page(viewport={"width": 1024, "height": 768})
+                fresh.goto(url)
+                fresh.wait_for_function(COMPLETE, polling=50, timeout=WAIT)
+                fresh.close()
+                if load in (1, 10, 25, 50):
+                    rss[load] = rss_mib(server.pid)
+            rows.append(("server memory (RSS) after the first load", f"{first_rss:.0f} MiB", ""))
+            rows.append(
+                (
+                    "... after the timings, then page loads 1/10/25/50",
+                    " / ".join(f"{v:.0f}" for v in rss.values()) + " MiB",
+                    "each load a fresh page, closed",
+                )
+            )
+            browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        log.seek(0)
+        printed = log.read().splitlines()
+    extra = "; ".join(printed[1:3])
+    rows.append(("lines printed by the server", str(len(printed)), extra or "the URL line only"))
+    notes.append(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
+    return rows, notes
+
+
+def timing(what: str, ms: list[float]) -> tuple[str, str, str]:
+    return (what, f"{statistics.median(ms):.0f} ms median", f"max {max(ms):.0f} ms, n={len(ms)}")
+
+
+def screenshots(browser: Any, page: Page, url: str, folder: Path) -> None:
+    """The docs' pictures: projector view, custom + pinned compare, why + bars, half screen."""
+    folder.mkdir(parents=True, exist_ok=True)
+    projector = browser.new_page(viewport={"width": 1024, "height": 768})
+    projector.set_default_timeout(WAIT)
+    projector.goto(url)
+    projector.wait_for_function(COMPLETE)
+    for _ in range(16):
+        projector.click("#step")
+    projector.screenshot(path=folder / "demo_projector.png")
+    projector.close()
+
+    wide = browser.new_page(viewport={"width": 1400, "height": 1000})
+    wide.set_default_timeout(WAIT)
+    wide.goto(url)
+    wide.wait_for_function(COMPLETE)
+    for _ in range(37):
+        wide.click("#step")
+    wide.click("#pin")
+    wide.evaluate(slide("temperature_f", 60))
+    wide.wait_for_function(
+        "strikesimPage.scene.settings.temperature_f === '60' && strikesimPage.scene.projection"
+    )
+    wide.screenshot(path=folder / "demo_compare.png")
+    wide.click("#restore")
+    wide.select_option("#preset", "narrow")
+    wide.wait_for_function(
+        "strikesimPage.scene.settings.preset === 'narrow' && strikesimPage.scene.projection"
+    )
+    wide.click("#reset")
+    for _ in range(16):
+        wide.click("#step")
+    wide.click("#count")
+    wide.wait_for_selector(".bar-row")
+    wide.locator(".numbers").screenshot(path=folder / "demo_why.png")
+    wide.close()
+
+    half = browser.new_page(viewport={"width": 683, "height": 768})
+    half.set_default_timeout(WAIT)
+    half.goto(url)
+    half.wait_for_function(COMPLETE)
+    half.screenshot(path=folder / "demo_half_screen.png")
+    half.close()
+
+    from strikesim.viz.demo.export import export_site
+
+    with tempfile.TemporaryDirectory() as tmp:
+        export_site(Path(tmp) / "site", presets=("narrow",), temperatures=(60,))
+        static = browser.new_page(viewport={"width": 1400, "height": 1000})
+        static.set_default_timeout(WAIT)
+        static.route("http*://**", lambda route: route.abort())  # no server, no network
+        static.goto((Path(tmp) / "site" / "index.html").as_uri())
+        static.wait_for_function(COMPLETE)
+        for _ in range(37):
+            static.click("#step")
+        static.screenshot(path=folder / "demo_static_export.png")
+        static.close()
+
+
+def export_row() -> tuple[str, str, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        start = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-m", "strikesim", "demo", "--export", str(site)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        seconds = time.monotonic() - start
+        files = [p for p in site.rglob("*") if p.is_file()]
+        mib = sum(p.stat().st_size for p in files) / 2**20
+    return (
+        "strikesim demo --export (full grid)",
+        f"{seconds:.0f} s",
+        f"{len(files)} files, {mib:.0f} MiB",
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screenshots", type=Path, help="save the docs' screenshots here")
+    parser.add_argument("--export", action="store_true", help="also time the full static export")
+    args = parser.parse_args()
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} (2 cores)")
+    rows, notes = measure(args.screenshots)
+    if args.export:
+        rows.append(export_row())
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>22}  note")
+    for what, value, note in rows:
+        print(f"{what:<{width}}  {value:>22}  {note}")
+    print("\n".join(notes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Recorded posteriors shipped with strikesim: ``calibration/<name>_posterior.csv``.
+
+Each is written by ``strikesim calibrate`` (docs/calibration.md): one row per posterior draw, one
+column per config key it sets, and optionally ``draw`` and ``weight``. The engine draws a run's
+behaviour from one (:mod:`strikesim.engine.draws`); this module only finds and reads them.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib.resources import files
+
+SUFFIX = "_posterior.csv"
+
+
+def posterior_names() -> tuple[str, ...]:
+    """The packaged posterior tables, by name (``campaign_2026``...)."""
+    folder = files(__package__) / "calibration"
+    return tuple(
+        sorted(p.name[: -len(SUFFIX)] for p in folder.iterdir() if p.name.endswith(SUFFIX))
+    )
+
+
+@cache
+def posterior_rows(name: str) -> tuple[dict[str, str], ...]:
+    """The rows of a packaged posterior table, as read (strings); ``name`` must be packaged."""
+    path = files(__package__) / "calibration" / f"{name}{SUFFIX}"
+    with path.open(newline="") as handle:
+        return tuple(csv.DictReader(handle))

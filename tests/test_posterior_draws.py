@@ -1,0 +1,68 @@
+"""behavior.posterior: each run draws its behaviour from a recorded posterior table, by seed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from strikesim.compose import compose_config
+from strikesim.config import ConfigError
+from strikesim.engine import draws
+from strikesim.engine.ensemble import run_ensemble
+from strikesim.engine.model import StrikeModel
+from strikesim.scenarios import posteriors
+
+ROWS = (
+    {"draw": "0", "weight": "1", "behavior.threshold_mean": "0.30", "scenario.call_lead_days": "5"},
+    {"draw": "1", "weight": "1", "behavior.threshold_mean": "0.40", "scenario.call_lead_days": "9"},
+    {"draw": "2", "weight": "0", "behavior.threshold_mean": "0.20", "scenario.call_lead_days": "3"},
+)
+
+
+@pytest.fixture
+def packaged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A posterior named ``toy`` with three draws, the third of weight 0."""
+    monkeypatch.setattr(posteriors, "posterior_names", lambda: ("toy",))
+    monkeypatch.setattr(draws, "posterior_rows", lambda name: ROWS)
+    draws.posterior_table.cache_clear()
+    yield
+    draws.posterior_table.cache_clear()
+
+
+def toy(*overrides: str):
+    return compose_config(["population=classroom", "behavior.posterior=toy", *overrides])
+
+
+def test_a_run_takes_its_seeds_draw_and_records_the_values(packaged: None) -> None:
+    resolved = [draws.resolve(toy(f"seed={s}")) for s in range(20)]
+    chosen = {c.behavior.posterior_draw for c in resolved}
+    assert chosen == {0, 1}  # both weighted rows, never the weight-0 row
+    for c in resolved:
+        row = ROWS[c.behavior.posterior_draw]
+        assert c.behavior.threshold_mean == float(row["behavior.threshold_mean"])
+        assert c.scenario.call_lead_days == int(row["scenario.call_lead_days"])
+    again = draws.resolve(toy("seed=3"))
+    assert again == resolved[3] and draws.resolve(again) == again  # repeatable, idempotent
+
+
+def test_the_model_and_an_ensemble_run_the_drawn_values(packaged: None) -> None:
+    alone = [StrikeModel(toy("seed=4", f"behavior.posterior_draw={d}")) for d in (0, 1)]
+    for model in alone:
+        model.run()
+    members = run_ensemble([toy("seed=4", f"behavior.posterior_draw={d}") for d in (0, 1)])
+    for model, member in zip(alone, members, strict=True):
+        assert member.config == model.config
+        assert member.totals == model.totals()
+    assert alone[0].config.behavior.threshold_mean == 0.30
+    assert alone[1].totals()["committed"] < alone[0].totals()["committed"]  # higher thresholds
+
+
+def test_unknown_posterior_and_draw_past_the_table_are_one_line_errors(packaged: None) -> None:
+    with pytest.raises(ConfigError, match=r"behavior.posterior='nope'.*allowed: toy"):
+        compose_config(["behavior.posterior=nope"])
+    config = toy("behavior.posterior_draw=3")
+    with pytest.raises(ConfigError, match=r"behavior.posterior_draw=3 .* allowed: -1 .* 0 to 2"):
+        draws.resolve(config)
+    without = replace(config, behavior=replace(config.behavior, posterior=""))
+    assert draws.resolve(without) is without
