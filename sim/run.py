@@ -95,32 +95,34 @@ PREDICTIVE_DRAWS = 32
 """Posterior draws behind the interval the command prints (one ensemble on the run's city)."""
 
 
-def predictive_intervals(
-    config: StrikeConfig, draws: int = PREDICTIVE_DRAWS
-) -> dict[str, dict[str, float]] | None:
-    """Each action day's marchers over ``draws`` posterior draws on this run's city: median and
-    the 90% interval (5th-95th percentiles); None without ``behavior.posterior``.
+def simulate_with_interval(config: StrikeConfig, draws: int = PREDICTIVE_DRAWS) -> RunResult:
+    """:func:`simulate`, plus each action day's posterior predictive interval of marchers in
+    ``summary["predictive"]`` when ``behavior.posterior`` is set (else just :func:`simulate`).
 
-    The draws are sampled by weight from the stream ``"predictive"`` of the run's seed and run as
-    one ensemble (one city: :func:`run_ensemble`), so the interval is the posterior's parameter
-    uncertainty on this seed's city and draws; across seeds the city adds a little more
-    (docs/calibration.md reports intervals over seeds and draws).
+    The run itself and ``draws`` other posterior draws — sampled by weight from the stream
+    ``"predictive"`` of the run's seed — are one ensemble on the run's city
+    (:func:`run_ensemble`; the run's numbers are :func:`simulate`'s to the bit). So the interval
+    is the posterior's parameter uncertainty on this seed's city and random draws; across seeds
+    the city adds a little more (docs/calibration.md reports intervals over seeds and draws).
     """
     from strikesim.engine.draws import posterior_table
     from strikesim.streams import stream
 
     if not config.behavior.posterior:
-        return None
+        return simulate(config)
+    _quiet_mesa()
     _, values, weight = posterior_table(config.behavior.posterior)
     rows = stream(config.seed, "predictive").choice(len(values), size=draws, p=weight)
-    members = run_ensemble(
-        [
-            replace(config, behavior=replace(config.behavior, posterior_draw=int(row)))
-            for row in rows
-        ]
+    others = [
+        replace(config, behavior=replace(config.behavior, posterior_draw=int(row))) for row in rows
+    ]
+    start = time.perf_counter()
+    run, *predictive = run_ensemble([config, *others])
+    result = _result(
+        run.config, run.totals, run.timeseries, run.events, time.perf_counter() - start
     )
-    marchers = pd.concat([m.events[["event", "marchers"]] for m in members])
-    return {
+    marchers = pd.concat([m.events[["event", "marchers"]] for m in predictive])
+    result.summary["predictive"] = {
         event: {
             "median": float(np.median(group)),
             "low_90": float(np.percentile(group, 5)),
@@ -129,6 +131,7 @@ def predictive_intervals(
         }
         for event, group in marchers.groupby("event", sort=False)["marchers"]
     }
+    return result
 
 
 def city_key(config: StrikeConfig) -> str:
@@ -209,6 +212,9 @@ def _result(
         else None,
         "in_observed_range": observed["low"] <= totals["marchers"] <= observed["high"],
         "events": _records(events),
+        "posterior": {"name": config.behavior.posterior, "draw": config.behavior.posterior_draw}
+        if config.behavior.posterior
+        else None,
         "wall_time_s": round(seconds, 3),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         # code, library versions and data files: where this result came from
@@ -315,14 +321,16 @@ def report(summary: dict[str, Any], folder: Path | None = None) -> str:
         f"  Marchers on the day:        {s['marchers']:>9,} people  "
         f"({expected}: {ratio_text}; {verdict} the {published} range "
         f"{obs['low']:,}-{obs['high']:,})",
+        *_interval_line(s, s["scenario"]),
         f"  Strikers from work:         {s['striking_workers']:>9,} people  "
         f"({s['striking_union_members']:,} of them union members)",
         f"  School walkouts:            {walkouts:>9,} people  "
         f"({s['k12_walkouts']:,} K-12, {s['university_walkouts']:,} university)",
         f"  Not shopping (boycott):     {s['boycotting']:>9,} people",
-        *_event_lines(s["events"][:-1]),
+        *_event_lines(s["events"][:-1], s.get("predictive") or {}),
         f"  Population {s['people']:,} people as {s['agents']:,} agents; "
         f"{s['wall_time_s']:.1f} s, peak {s['peak_rss_mib']:,.0f} MiB",
+        *_posterior_line(s),
     ]
     if folder is not None:
         lines.append(
@@ -331,8 +339,33 @@ def report(summary: dict[str, Any], folder: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-def _event_lines(events: list[dict[str, Any]]) -> list[str]:
-    """One line per earlier action day of the campaign: its marchers against the record."""
+def _interval_line(summary: dict[str, Any], event: str) -> list[str]:
+    """The posterior predictive interval of one action day's marchers, if the run has one."""
+    interval = (summary.get("predictive") or {}).get(event)
+    if not interval:
+        return []
+    return [
+        f"{'':30}90% interval {interval['low_90']:,.0f}-{interval['high_90']:,.0f}, median "
+        f"{interval['median']:,.0f} ({interval['draws']} posterior draws on this city)"
+    ]
+
+
+def _posterior_line(summary: dict[str, Any]) -> list[str]:
+    """Which posterior draw this run's behaviour is (behavior.posterior), if any."""
+    posterior = summary.get("posterior")
+    if not posterior:
+        return []
+    return [
+        f"  Behaviour: posterior {posterior['name']!r}, draw {posterior['draw']} (by seed); "
+        "behavior=default for the point values"
+    ]
+
+
+def _event_lines(
+    events: list[dict[str, Any]], predictive: dict[str, dict[str, float]]
+) -> list[str]:
+    """One line per earlier action day of the campaign: its marchers against the record (and
+    their posterior predictive interval, when there is one)."""
     if not events:
         return []
     lines = ["  Earlier in the campaign (same run):"]
@@ -344,5 +377,8 @@ def _event_lines(events: list[dict[str, Any]]) -> list[str]:
             record = f"published {low:,.0f} or more"
         else:
             record = f"published {low:,.0f}-{high:,.0f}"
+        interval = predictive.get(e["event"])
+        if interval:
+            record += f"; 90% interval {interval['low_90']:,.0f}-{interval['high_90']:,.0f}"
         lines.append(f"    {e['date']} {e['kind']:<6} marchers {e['marchers']:>9,}  ({record})")
     return lines

@@ -34,6 +34,10 @@ def toy(*overrides: str):
     return compose_config(["population=classroom", "behavior.posterior=toy", *overrides])
 
 
+def without_posterior(config):
+    return replace(config, behavior=replace(config.behavior, posterior=""))
+
+
 def test_a_run_takes_its_seeds_draw_and_records_the_values(packaged: None) -> None:
     resolved = [draws.resolve(toy(f"seed={s}")) for s in range(20)]
     chosen = {c.behavior.posterior_draw for c in resolved}
@@ -64,5 +68,24 @@ def test_unknown_posterior_and_draw_past_the_table_are_one_line_errors(packaged:
     config = toy("behavior.posterior_draw=3")
     with pytest.raises(ConfigError, match=r"behavior.posterior_draw=3 .* allowed: -1 .* 0 to 2"):
         draws.resolve(config)
-    without = replace(config, behavior=replace(config.behavior, posterior=""))
+    without = without_posterior(config)
     assert draws.resolve(without) is without
+
+
+def test_the_command_run_carries_a_predictive_interval_per_action_day(packaged: None) -> None:
+    from strikesim.run import report, simulate, simulate_with_interval
+
+    config = toy("seed=1")
+    result = simulate_with_interval(config, draws=8)
+    alone = simulate(config)
+    assert result.summary["marchers"] == alone.summary["marchers"]  # the run is the run alone
+    assert result.events.equals(alone.events)
+    predictive = result.summary["predictive"]
+    assert list(predictive) == list(result.events["event"])  # every action day, in order
+    for interval in predictive.values():
+        assert interval["low_90"] <= interval["median"] <= interval["high_90"]
+        assert interval["draws"] == 8
+    text = report(result.summary)
+    assert "90% interval" in text and "posterior draws on this city" in text
+    assert "posterior 'toy', draw" in text
+    assert "predictive" not in simulate_with_interval(without_posterior(config)).summary

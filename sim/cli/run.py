@@ -32,7 +32,7 @@ def overrides_of(args: Sequence[str]) -> list[str]:
 
 def run_once(args: Sequence[str]) -> int:
     """``strikesim [overrides]``: compose, simulate in memory, then publish the run folder."""
-    from strikesim.run import publish_run, report, simulate
+    from strikesim.run import publish_run, report, simulate_with_interval
 
     folder: list[Path] = []  # the run's folder, once composed
 
@@ -41,7 +41,7 @@ def run_once(args: Sequence[str]) -> int:
         folder.append(run_folder)
         results.refuse_existing(run_folder, "hydra.run.dir")
         turnout = import_meanwhile("strikesim.viz.turnout")
-        result = simulate(config)
+        result = simulate_with_interval(config)
         publish_run(result, run_folder, figures=[turnout().save_turnout_plot])
         print(report(result.summary, run_folder), flush=True)
         return 0
