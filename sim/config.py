@@ -353,8 +353,9 @@ class PopulationConfig:
         low=0,
         high=1,
         help="foreign-born residents",
-        source="facts.md: Minneapolis ~14-15% foreign-born (MN 8.6%, ACS 2023)",
-        prior=(0.13, 0.16),
+        source="facts.md: Minneapolis ~14-15% foreign-born (MN 8.6%, ACS 2023); metro 11.8% "
+        "(places.csv, ACS 5-yr)",
+        prior=(0.10, 0.16),
     )
     congregant_share: float = param(
         0.3,
@@ -377,8 +378,9 @@ class PopulationConfig:
         low=1,
         high=20,
         help="mean household size",
-        source="Minneapolis ACS 2019-23: ~2.2 persons per household",
-        prior=(2.0, 2.4),
+        source="Minneapolis ACS 2019-23: ~2.2 persons per household; suburbs larger (metro "
+        "preset 2.5 [est])",
+        prior=(2.0, 2.7),
     )
 
 

@@ -20,7 +20,7 @@ import pytest
 from strikesim.compose import compose_config
 from strikesim.config import ConfigError, schema_keys
 from strikesim.run import simulate
-from strikesim.studies import calibrate, calibration_spec, observables
+from strikesim.studies import calibrate, calibration_report, calibration_spec, observables
 from strikesim.studies.calibrate import RecordKernel, Term
 from strikesim.studies.calibration_spec import load_spec, schema_priors, spec_names
 from strikesim.studies.posterior import draw_overrides, posterior_draws, sample_draws
@@ -421,3 +421,50 @@ def test_a_table_that_is_no_posterior_is_refused(tmp_path: Path) -> None:
     pd.DataFrame({"draw": [0], "weight": [1.0], "behavior.nosuch": [1.0]}).to_csv(bad, index=False)
     with pytest.raises(ConfigError, match=r"'behavior\.nosuch' is no config key"):
         posterior_draws(bad)
+
+
+# --- the recorded calibration ---------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "docs" / "calibration" / "campaign_2026"
+SHIPPED = ROOT / "scenarios" / "calibration" / "campaign_2026_posterior.csv"
+
+
+def test_the_recorded_calibration_is_finished_and_quoted_by_the_docs() -> None:
+    """docs/calibration.md quotes the record's fit and identifiability tables line for line, and
+    the coverage record's pooled rates; the record reached temperature 1."""
+    report = json.loads((RECORD / "report.json").read_text())
+    assert report["finished"] and report["final_temperature"] == 1.0
+    doc = (ROOT / "docs" / "calibration.md").read_text()
+    lines = calibration_report.fit_lines(report["fit"])
+    lines += calibration_report.identifiability_lines(report["identifiability"])
+    for line in lines:
+        assert line in doc, line
+    pooled = pd.read_csv(ROOT / "docs" / "calibration" / "coverage_town" / "pooled.csv")
+    for line in coverage_lines(pooled):
+        assert line in doc, line
+
+
+def coverage_lines(pooled: pd.DataFrame) -> list[str]:
+    """The pooled coverage rows as docs/calibration.md shows them."""
+    return [
+        f"| {r.level:.0%} | {r.covered} of {r.intervals} | {r.share:.1%} | "
+        f"{r.ci_low:.1%}-{r.ci_high:.1%} | {'yes' if r.nominal_inside else 'no'} |"
+        for r in pooled.itertuples()
+    ]
+
+
+def test_the_shipped_posterior_is_the_records_and_runs() -> None:
+    """scenarios/calibration/campaign_2026_posterior.csv is the record's posterior byte for byte:
+    full config keys, the spec's parameters, weights; behavior.posterior draws its rows."""
+    from strikesim.engine.draws import resolve
+
+    assert SHIPPED.read_bytes() == (RECORD / "posterior.csv").read_bytes()
+    table = posterior_draws(SHIPPED)
+    spec = load_spec("campaign_2026")
+    assert set(table.columns) == {"draw", "weight", *schema_priors(list(spec.parameters))}
+    assert not np.allclose(table["weight"], table["weight"].mean())  # importance weights
+    config = resolve(compose_config(["population=classroom", "behavior.posterior=campaign_2026"]))
+    row = table.iloc[config.behavior.posterior_draw]
+    assert config.behavior.threshold_mean == pytest.approx(row["behavior.threshold_mean"])
+    assert config.scenario.call_lead_days == row["scenario.call_lead_days"]
+    assert config.population.sympathizer_share == pytest.approx(row["population.sympathizer_share"])

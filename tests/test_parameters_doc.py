@@ -141,7 +141,7 @@ def test_help_shows_sources_and_priors_compactly() -> None:
     lines = {
         line.split(" = ")[0].strip(): line for line in schema_help(compose_config([])).splitlines()
     }
-    assert lines["behavior.threshold_mean"].endswith("(prior 0.2 to 0.45, calibrated)")
+    assert lines["behavior.threshold_mean"].endswith("(prior 0.2 to 0.45)")
     assert "(source: US Census 2020, Minneapolis" in lines["population.size"]
     assert "prior 3 to 14" in lines["scenario.call_lead_days"]
     assert lines["seed"].endswith("(run setting)")
