@@ -202,7 +202,6 @@ def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
     from strikesim import results
-    from strikesim.cli.messages import bad_input
     from strikesim.studies.calibration_spec import load_spec
 
     parser = argparse.ArgumentParser(prog="python -m strikesim.studies.coverage")
@@ -219,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         spec = load_spec(args.spec)
         check_coverage_spec(spec)
         results.refuse_existing(args.out, "--out")
-    except ConfigError as exc:
-        return bad_input(exc)
+    except ConfigError as exc:  # one line, as every strikesim command reports bad input
+        print(f"strikesim: config error: {exc}", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     table = coverage_study(spec, range(args.trials), workers=args.workers)
     wall = time.perf_counter() - start
