@@ -208,6 +208,74 @@ def test_a_killed_study_resumes_where_it_stopped(
     assert len(calibrate_commands(out)) == 2
 
 
+ONE = TINY.replace("max_generations: 3", "max_generations: 1")
+
+
+@pytest.fixture(scope="module")
+def one_generation(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny study in one generation (T = 1 from the prior), run to its end."""
+    folder = tmp_path_factory.mktemp("one")
+    assert run(write_spec(folder, ONE), folder / "study") == 0
+    return folder / "study"
+
+
+def test_a_study_killed_inside_a_generation_reuses_the_batches_it_simulated(
+    tmp_path: Path,
+    one_generation: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A kill inside a generation loses none of its finished batches: they are on disk
+    (batches/), the resumed command reads them back instead of simulating them, and the result
+    is the uninterrupted study's, bit for bit."""
+    spec_path, out = write_spec(tmp_path, ONE), tmp_path / "study"
+    real = calibrate.CitySimulator.simulate
+    calls = {"n": 0}
+
+    def killed_on_the_third_round(self, batches):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self, batches)
+
+    monkeypatch.setattr(calibrate.CitySimulator, "simulate", killed_on_the_third_round)
+    with pytest.raises(KeyboardInterrupt):
+        run(spec_path, out)
+    monkeypatch.undo()
+    stored = sorted(p.name for p in (out / calibrate.BATCHES).iterdir())
+    assert stored == ["g1-p0-b0.npz", "g1-p0-b1.npz"]  # two rounds of generation 0
+    assert not (out / "posterior.parquet").exists()
+    capsys.readouterr()
+    assert run(spec_path, out) == 0
+    assert "2 batches read back" in capsys.readouterr().out
+    for name in ("posterior.parquet", "predictive.parquet"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / name), pd.read_parquet(one_generation / name)
+        )
+    sessions = json.loads((out / "study.json").read_text())["sessions"]
+    first = json.loads((one_generation / "study.json").read_text())["sessions"][0]
+    assert sessions[0]["simulations"] == first["simulations"] - 2 * 16  # none twice
+
+
+def test_one_generation_is_rejection_at_temperature_one_with_equal_weights(
+    one_generation: Path,
+) -> None:
+    """max_generations 1: no calibration sample, one generation at T = 1 from the prior, every
+    particle weighted alike, and posterior.csv ships without a weight column."""
+    out = one_generation
+    generations = pd.read_csv(out / "generations.csv")
+    assert list(generations["temperature"]) == [1.0]
+    assert generations["ess"].iloc[0] == pytest.approx(20)
+    populations = pyabc.History(f"sqlite:///{out / 'history.db'}").get_all_populations()
+    assert list(populations.t) == [-1, 0]
+    assert populations.samples.iloc[0] == 0  # pyabc's t = -1 row: no calibration sample drawn
+    assert "weight" not in pd.read_csv(out / "posterior.csv").columns
+    table = posterior_draws(out / "posterior.csv")
+    assert np.allclose(table["weight"], 1 / 20)
+    simulations = json.loads((out / "study.json").read_text())["sessions"][0]["simulations"]
+    assert simulations >= generations["evaluated"].iloc[0] + 20  # + the predictive's 20
+
+
 def calibrate_commands(out: Path) -> list[str]:
     return json.loads((out / "study.json").read_text())["commands"]
 
@@ -298,7 +366,7 @@ BAD = {
             "scenario=day_of_truth_2026_01_23]",
             "scenario=day_of_truth_2026_01_23, behavior.posterior=campaign_2026]",
         ),
-        "a calibration sets the behaviour itself",
+        "behavior.posterior",  # refused: by name until a posterior is packaged, then as such
     ),
     "range": (TINY.replace("[15000, 50000]", "[50000, 15000]"), "targets[0].range"),
     "open range": (TINY.replace("[20000, null]", "[null, null]"), "targets[1].range"),
@@ -429,6 +497,11 @@ RECORD = ROOT / "docs" / "calibration" / "campaign_2026"
 SHIPPED = ROOT / "scenarios" / "calibration" / "campaign_2026_posterior.csv"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the recorded calibration (make calibrate -> docs/calibration/campaign_2026, "
+    "scenarios/calibration/campaign_2026_posterior.csv) is not written yet: issue #13",
+)
 def test_the_recorded_calibration_is_finished_and_quoted_by_the_docs() -> None:
     """docs/calibration.md quotes the record's fit and identifiability tables line for line, and
     the coverage record's pooled rates; the record reached temperature 1."""
@@ -453,6 +526,11 @@ def coverage_lines(pooled: pd.DataFrame) -> list[str]:
     ]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the recorded calibration (make calibrate -> docs/calibration/campaign_2026, "
+    "scenarios/calibration/campaign_2026_posterior.csv) is not written yet: issue #13",
+)
 def test_the_shipped_posterior_is_the_records_and_runs() -> None:
     """scenarios/calibration/campaign_2026_posterior.csv is the record's posterior byte for byte:
     full config keys, the spec's parameters, weights; behavior.posterior draws its rows."""

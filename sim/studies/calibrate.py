@@ -61,7 +61,7 @@ import pandas as pd
 import pyabc
 from pyabc.acceptor import StochasticAcceptor, pdf_norm_from_kernel
 from pyabc.distance import SCALE_LOG, StochasticKernel
-from pyabc.epsilon import Temperature
+from pyabc.epsilon import ListTemperature, Temperature, TemperatureBase
 from pyabc.inference_util import inference_util as pyabc_inference
 from pyabc.population import Particle, Sample
 from pyabc.random_variables import DistributionBase
@@ -394,6 +394,59 @@ def reseed(*entropy: int) -> None:
     np.random.seed(derived_seed(*entropy) % 2**32)
 
 
+class BatchCache:
+    """Simulated batches kept on disk, so a killed generation resumes without simulating again.
+
+    pyabc stores a generation only when it is complete; at the metro one generation is an hour
+    of simulations. Each batch's summary statistics are written here (one ``.npz`` per batch,
+    atomically) as soon as they are simulated, named by ``(generation, phase, batch)`` and
+    holding the batch's parameter draws: a resumed generation draws the same proposals from the
+    same seeds (:class:`CityBatchSampler`), finds them here and re-scores them without running
+    the model. A file whose draws differ from the proposals (another spec, another history) is
+    ignored, never trusted.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.hits = 0  # batches read back, for the progress line
+
+    def path(self, name: tuple[int, int, int]) -> Path:
+        """The file of batch ``(generation + 1, phase, batch)``."""
+        generation, phase, batch = name
+        return self.folder / f"g{generation}-p{phase}-b{batch}.npz"
+
+    def load(
+        self, name: tuple[int, int, int], thetas: list[dict[str, float]]
+    ) -> list[SumStats] | None:
+        """The stored statistics of a batch whose draws are ``thetas``, or None."""
+        path = self.path(name)
+        if not path.is_file():
+            return None
+        keys = sorted(thetas[0])
+        params = np.array([[theta[k] for k in keys] for theta in thetas])
+        with np.load(path) as data:
+            if list(data["keys"]) != keys or not np.array_equal(data["params"], params):
+                return None
+            stats = {k.removeprefix("stat:"): data[k] for k in data.files if k.startswith("stat:")}
+        self.hits += 1
+        return [{k: v[i] for k, v in stats.items()} for i in range(len(thetas))]
+
+    def save(
+        self, name: tuple[int, int, int], thetas: list[dict[str, float]], stats: list[SumStats]
+    ) -> None:
+        """Store a simulated batch (atomically: a reader sees all of it or nothing)."""
+        keys = sorted(thetas[0])
+        arrays = {f"stat:{k}": np.stack([s[k] for s in stats]) for k in stats[0]}
+        params = np.array([[theta[k] for k in keys] for theta in thetas])
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as handle:
+                np.savez(handle, keys=np.array(keys), params=params, **arrays)
+
+        results.atomic_write(self.path(name), write)
+
+
 class CityBatchSampler(Sampler):
     """A pyabc sampler that simulates particles in batches sharing a city (see module doc).
 
@@ -414,6 +467,7 @@ class CityBatchSampler(Sampler):
         seed: int,
         workers: int = 1,
         progress: Progress | None = None,
+        cache: BatchCache | None = None,
     ):
         super().__init__()
         self.model = model
@@ -423,6 +477,7 @@ class CityBatchSampler(Sampler):
         self.seed = seed
         self.workers = workers
         self.progress = progress
+        self.cache = cache
 
     def sample_until_n_accepted(
         self,
@@ -450,11 +505,7 @@ class CityBatchSampler(Sampler):
                     derived_seed(self.seed, t + 1, phase, b, r) for r in range(self.replications)
                 ]
                 batches.append((draws, seeds))
-            stats = iter(
-                self.simulator.simulate(
-                    [([dict(theta) for _, theta in draws], seeds) for draws, seeds in batches]
-                )
-            )
+            stats = iter(self.simulate_round([(t + 1, phase, b) for b in rounds], batches))
             for b, (draws, _) in zip(rounds, batches, strict=True):
                 self.model.ready.clear()
                 self.model.ready.extend((dict(theta), next(stats)) for _, theta in draws)
@@ -465,14 +516,36 @@ class CityBatchSampler(Sampler):
                     sample.append(evaluate(proposal))
                     evaluated += 1
             if self.progress is not None:
+                cached = f"; {self.cache.hits} batches read back" if self.cache else ""
                 self.progress(
                     f"  generation {t}: {sample.n_accepted}/{n} accepted of {evaluated} "
-                    f"({self.simulator.runs:,} simulations so far)"
+                    f"({self.simulator.runs:,} simulations so far{cached})"
                 )
         self.nr_evaluations_ = evaluated
         if sample.n_accepted < n:
             sample.ok = False
         return sample
+
+    def simulate_round(
+        self,
+        names: list[tuple[int, int, int]],
+        batches: list[tuple[list[tuple[int, pyabc.Parameter]], list[int]]],
+    ) -> list[SumStats]:
+        """Statistics of every proposal of a round of batches, in order: read back from the
+        cache where a batch is stored, else simulated (side by side) and stored."""
+        thetas = [[dict(theta) for _, theta in draws] for draws, _ in batches]
+        found: list[list[SumStats] | None] = [
+            self.cache.load(name, batch) if self.cache else None
+            for name, batch in zip(names, thetas, strict=True)
+        ]
+        todo = [i for i, f in enumerate(found) if f is None]
+        fresh = iter(self.simulator.simulate([(thetas[i], batches[i][1]) for i in todo]))
+        for i in todo:
+            simulated = [next(fresh) for _ in thetas[i]]
+            if self.cache is not None:
+                self.cache.save(names[i], thetas[i], simulated)
+            found[i] = simulated
+        return [s for batch in found if batch is not None for s in batch]
 
 
 # --- the study ------------------------------------------------------------------------------------
@@ -527,6 +600,21 @@ class ValidPrior(DistributionBase):
         return density if density > 0 and self.valid(dict(x)) else 0.0
 
 
+def temperatures(generations: int) -> TemperatureBase:
+    """The temperature schedule: pyabc's adaptive one, or ``T = 1`` at once for one generation.
+
+    With several generations, ``Temperature()`` lowers ``T`` from an initial value set on a
+    calibration sample from the prior (acceptance rate 30%) to 1 at the last generation at the
+    latest. With one, the only generation is at ``T = 1`` straight from the prior: rejection
+    ABC with the exact acceptor — every weight equal, no calibration sample to pay for. Why the
+    recorded study does that: with its 33 parameters pyabc's Gaussian-kernel proposals gave
+    importance weights spanning seven orders of magnitude (an effective sample of 2 of 200
+    after one generation; docs/calibration.md), while the record is weak enough that ~7% of
+    prior draws are accepted at ``T = 1``.
+    """
+    return ListTemperature([1.0]) if generations == 1 else Temperature()
+
+
 def setup(
     spec: CalibrationSpec,
     *,
@@ -535,6 +623,7 @@ def setup(
     progress: Progress | None = None,
     simulator: CitySimulator | None = None,
     centres: dict[str, float] | None = None,
+    cache: Path | None = None,
 ) -> Setup:
     """The pyabc ABCSMC of a spec: priors, kernel, acceptor, temperature, batch sampler.
 
@@ -556,13 +645,14 @@ def setup(
         seed=spec.seed,
         workers=workers,
         progress=progress,
+        cache=None if cache is None else BatchCache(cache),
     )
     abc = pyabc.ABCSMC(
         models=model,
         parameter_priors=ValidPrior(priors, simulator.valid),
         distance_function=RecordKernel(terms),
         population_size=spec.population_size,
-        eps=Temperature(),
+        eps=temperatures(spec.max_generations),
         acceptor=StochasticAcceptor(pdf_norm_method=pdf_norm_from_kernel),
         sampler=sampler,
     )
@@ -656,6 +746,7 @@ def predictive_table(study: Setup, posterior: pd.DataFrame) -> pd.DataFrame:
 # --- the study folder -----------------------------------------------------------------------------
 STUDY = "study.json"
 LOCK = ".lock"
+BATCHES = "batches"  # the BatchCache of a study folder
 
 
 @contextmanager
@@ -771,7 +862,9 @@ def run_study(
     executor = ProcessPoolExecutor(workers) if workers > 1 else None
     start_wall, start_cpu = time.perf_counter(), cpu_seconds()
     try:
-        study = setup(spec, workers=workers, executor=executor, progress=progress)
+        study = setup(
+            spec, workers=workers, executor=executor, progress=progress, cache=out / BATCHES
+        )
         history = run_abc(study, db, resume=resume and (out / HISTORY).is_file())
         write_outputs(out, history, study, progress)
     finally:
@@ -814,6 +907,17 @@ def generations_table(history: pyabc.History) -> pd.DataFrame:
     )
 
 
+def shipped_posterior(posterior: pd.DataFrame) -> pd.DataFrame:
+    """The posterior as shipped (``posterior.csv``, copied to
+    ``scenarios/calibration/<name>_posterior.csv``): ``draw`` and the config keys, and
+    ``weight`` only when the weights differ — a reader takes rows uniformly without it
+    (:mod:`strikesim.engine.draws`), and one generation at ``T = 1`` weighs all alike."""
+    weights = posterior["weight"].to_numpy(float)
+    if np.allclose(weights, weights.mean(), rtol=1e-12, atol=0.0):
+        return posterior.drop(columns="weight")
+    return posterior
+
+
 def stored_predictive(out: Path, posterior: pd.DataFrame) -> pd.DataFrame | None:
     """The folder's predictive if it was simulated from this very posterior, else None.
 
@@ -844,7 +948,7 @@ def write_outputs(
         predictive = predictive_table(study, posterior)
     tables = {
         "posterior.parquet": posterior,
-        "posterior.csv": posterior,
+        "posterior.csv": shipped_posterior(posterior),
         "predictive.parquet": predictive,
         "generations.csv": generations_table(history),
     }

@@ -1,12 +1,12 @@
 """The calibrated posterior as data: a table of weighted draws, and configs from its rows.
 
-``strikesim calibrate`` writes ``posterior.parquet`` (and the same as ``posterior.csv``) into
-its study folder: one row per particle of the last ABC-SMC generation, a ``draw`` index, one
-column per calibrated config key (the value the runs used: integer keys rounded) and ``weight``
-(importance weights summing to 1). A run that draws "from the posterior" picks a row with
-probability ``weight`` (:func:`sample_draws`) and applies its overrides (:func:`draw_overrides`);
-that is how ``behavior=posterior`` and predictive intervals are meant to read it (DESIGN.md:
-"Uncertainty is data").
+``strikesim calibrate`` writes ``posterior.parquet`` (and the same as ``posterior.csv``, without
+``weight`` when the weights are equal) into its study folder: one row per particle of the last
+ABC-SMC generation, a ``draw`` index, one column per calibrated config key (the value the runs
+used: integer keys rounded) and ``weight`` (importance weights summing to 1). A run that draws
+"from the posterior" picks a row with probability ``weight`` (:func:`sample_draws`) and applies
+its overrides (:func:`draw_overrides`); that is how ``behavior=posterior`` and predictive
+intervals are meant to read it (DESIGN.md: "Uncertainty is data").
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def posterior_draws(path: str | Path) -> pd.DataFrame:
     """The draws of ``path`` (a ``posterior.parquet`` / ``.csv``, or the study folder holding it).
 
     Checked: every other column is a schema key, and the weights are non-negative and sum to 1,
-    so a table edited by hand or from another version is refused in one line.
+    so a table edited by hand or from another version is refused in one line. A table without
+    ``weight`` (how ``posterior.csv`` ships equal weights) gets equal weights.
     """
     path = Path(path)
     if path.is_dir():
@@ -35,9 +36,10 @@ def posterior_draws(path: str | Path) -> pd.DataFrame:
         raise ConfigError(f"posterior {str(path)!r}: no such file; allowed: a posterior.parquet")
     table = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     known = {k.key for k in schema_keys()}
-    missing = [c for c in META if c not in table.columns]
-    if missing:
-        raise ConfigError(f"posterior {str(path)!r} has no column {missing[0]!r}")
+    if "draw" not in table.columns:
+        raise ConfigError(f"posterior {str(path)!r} has no column 'draw'")
+    if "weight" not in table.columns:  # the shipped form of equal weights
+        table["weight"] = 1.0 / len(table)
     unknown = [c for c in table.columns if c not in META and c not in known]
     if unknown:
         raise ConfigError(
