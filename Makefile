@@ -49,7 +49,7 @@ bench: $(STAMP)
 # `behavior.posterior=campaign_2026` draws from (both bit-identical to the shipped ones).
 CALIBRATION  := results/calibration/campaign_2026
 RECORD       := docs/calibration/campaign_2026
-RECORD_FILES := study.json posterior.parquet posterior.csv predictive.parquet generations.csv \
+RECORD_FILES := study.json history.db posterior.parquet posterior.csv predictive.parquet generations.csv \
                 report.md report.json pairs.png predictive.png
 calibrate: $(STAMP)
 	$(BIN)/strikesim calibrate campaign_2026 --workers 2 --out $(CALIBRATION)

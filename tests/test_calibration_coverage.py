@@ -19,7 +19,7 @@ from strikesim.studies.coverage import LEVELS, coverage_study, summarize
 
 def check(table: pd.DataFrame) -> None:
     """Pooled over parameters, each level's covered count lies in its binomial 99.9% band, and
-    the truth's posterior CDF has the mean of a uniform (within 3.3 standard errors)."""
+    the truth's randomized rank has the mean of a uniform (within 3.3 standard errors)."""
     trials = table["trial"].nunique()
     assert (table["final_temperature"] == 1.0).all()
     for q in LEVELS:
@@ -27,7 +27,7 @@ def check(table: pd.DataFrame) -> None:
         n = len(table)
         low, high = binom.ppf(0.0005, n, q), binom.ppf(0.9995, n, q)
         assert low <= covered <= high, (q, covered, n)
-    mean, se = table["posterior_cdf"].mean(), np.sqrt(1 / 12 / trials)
+    mean, se = table["rank_pit"].mean(), np.sqrt(1 / 12 / trials)
     assert abs(mean - 0.5) <= 3.3 * se, mean
     assert len(summarize(table)) == len(LEVELS) * table["parameter"].nunique()
 

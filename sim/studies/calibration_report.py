@@ -6,9 +6,11 @@ the generations. Every number shown is computed from those draws; a study that h
 temperature 1 says so at the top, since its draws are not yet the posterior.
 
 Identifiability, per parameter: the posterior's central 90% width against the prior's
-(``width_ratio``; 1 means the record leaves the parameter where the prior had it, 0 that it pins
-it to a point). The pair plot shows the most constrained parameters two by two, where
-trade-offs between them (ridges) show.
+(``width_ratio``; 1 means the record leaves the parameter as wide as the prior had it, 0 that it
+pins it to a point), its sd against the prior's, and how far its mean moved. Across parameters:
+the strongest posterior correlations (trade-offs the record leaves open, which a few numbers
+create even when no single parameter narrows). The pair plot shows the parameters narrowed most
+and those of the strongest trade-offs, two by two.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from strikesim.studies.calibration_spec import CalibrationSpec, Prior, Target, t
 
 PAIRS_MAX = 6  # parameters in the pair plot: beyond that the panels are too small to read
 PINNED, PARTLY = 0.5, 0.8  # width ratios below which a parameter counts as pinned / constrained
+TRADE_OFFS = 8  # strongest posterior correlations reported
+STRONG = 0.25  # a correlation named in the report's paragraph (noise ~0.06 with 300 draws)
+MOVED = 0.3  # a mean shift (in prior sds) named in the paragraph (noise ~0.06 with 300 draws)
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> np.ndarray:
@@ -35,7 +40,10 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float])
 
 
 def identifiability(posterior: pd.DataFrame, priors: dict[str, Prior]) -> pd.DataFrame:
-    """Per parameter: prior and posterior central 90% intervals, width ratio, verdict."""
+    """Per parameter: prior and posterior central 90% intervals, width ratio, verdict; the
+    posterior's sd against the prior's (``sd_ratio``) and how far its mean moved from the
+    prior's, in prior sds (``shift``): a record that moves a parameter without narrowing it
+    shows there, not in the widths."""
     w = posterior["weight"].to_numpy(float)
     rows = []
     for key, p in priors.items():
@@ -49,6 +57,11 @@ def identifiability(posterior: pd.DataFrame, priors: dict[str, Prior]) -> pd.Dat
             if ratio < PARTLY
             else "not identified (posterior ~ prior)"
         )
+        low, high = p.support
+        prior_sd = (high - low) / np.sqrt(12)  # uniform on the support
+        values = posterior[key].to_numpy(float)
+        mean = float(w @ values / w.sum())
+        sd = float(np.sqrt(w @ (values - mean) ** 2 / w.sum()))
         rows.append(
             {
                 "parameter": key,
@@ -58,6 +71,8 @@ def identifiability(posterior: pd.DataFrame, priors: dict[str, Prior]) -> pd.Dat
                 "posterior_q05": q05,
                 "posterior_q95": q95,
                 "width_ratio": ratio,
+                "sd_ratio": sd / prior_sd,
+                "shift": (mean - (low + high) / 2) / prior_sd,
                 "verdict": verdict,
             }
         )
@@ -154,10 +169,48 @@ def predictive_plot(fit: pd.DataFrame, path: Path) -> None:
     plt.close(figure)
 
 
+def correlations(posterior: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Every pair of parameters with its weighted correlation across the posterior, strongest
+    first.
+
+    Why: a record of a few numbers rarely narrows any one parameter; it rules out
+    *combinations* (a higher mean threshold works only with less cold sensitivity). The prior
+    draws each key independently, so a correlation in the posterior is what the record added:
+    a ridge along which the parameters trade off. Noise is about ``1 / sqrt(ESS)``.
+    """
+    w = posterior["weight"].to_numpy(float)
+    w = w / w.sum()
+    x = posterior[keys].to_numpy(float)
+    centred = x - w @ x
+    cov = (centred * w[:, None]).T @ centred
+    sd = np.sqrt(np.diag(cov))
+    r = cov / np.outer(sd, sd)
+    rows = [
+        {"a": keys[i], "b": keys[j], "r": float(r[i, j])}
+        for i in range(len(keys))
+        for j in range(i)
+        if sd[i] > 0 and sd[j] > 0
+    ]
+    frame = pd.DataFrame(rows, columns=["a", "b", "r"])
+    return frame.reindex(frame["r"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+def pair_keys(ident: pd.DataFrame, corr: pd.DataFrame) -> list[str]:
+    """The parameters of the pair plot: those narrowed most (width ratio below
+    :data:`PARTLY`), then those of the strongest trade-offs, up to :data:`PAIRS_MAX`."""
+    keys = list(ident[ident["width_ratio"] < PARTLY].sort_values("width_ratio")["parameter"])
+    for pair in corr.itertuples():
+        for key in (pair.a, pair.b):
+            if key not in keys:
+                keys.append(key)
+    keys += [k for k in ident.sort_values("width_ratio")["parameter"] if k not in keys]
+    return keys[:PAIRS_MAX]
+
+
 def pair_plot(
-    posterior: pd.DataFrame, priors: dict[str, Prior], ident: pd.DataFrame, path: Path
+    posterior: pd.DataFrame, priors: dict[str, Prior], keys: list[str], path: Path
 ) -> None:
-    """pyabc's KDE plots of the most constrained parameters, written atomically as a PNG.
+    """pyabc's KDE plots of ``keys`` (:func:`pair_keys`), written atomically as a PNG.
 
     The marginal density of each on the diagonal (over its prior range), pairs below it: a ridge
     there is a trade-off the record cannot resolve. One parameter gets its marginal alone.
@@ -168,7 +221,6 @@ def pair_plot(
     import matplotlib.pyplot as plt
     from pyabc.visualization import plot_kde_1d, plot_kde_matrix
 
-    keys = list(ident.sort_values("width_ratio")["parameter"][:PAIRS_MAX])
     frame = posterior[keys].astype(float)
     weights = posterior["weight"].to_numpy(float)
     if len(keys) == 1:
@@ -213,15 +265,57 @@ def fit_lines(fit: list[dict[str, Any]]) -> list[str]:
 def identifiability_lines(ident: list[dict[str, Any]]) -> list[str]:
     """The identifiability table in Markdown, most constrained first (quoted by the docs)."""
     lines = [
-        "| parameter | prior | posterior median (90% interval) | width / prior width | verdict |",
-        "|---|---|---|---|---|",
+        "| parameter | prior | posterior median (90% interval) | 90% width / prior's "
+        "| sd / prior's | mean moved (prior sds) | verdict |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for r in sorted(ident, key=lambda r: r["width_ratio"]):
+    for r in sorted(ident, key=lambda r: (r["width_ratio"], -abs(r["shift"]))):
         lines.append(
             f"| {r['parameter']} | {r['prior_low']:g}-{r['prior_high']:g} | "
             f"{r['posterior_median']:.3g} ({r['posterior_q05']:.3g}-{r['posterior_q95']:.3g}) | "
-            f"{r['width_ratio']:.2f} | {r['verdict']} |"
+            f"{r['width_ratio']:.2f} | {r['sd_ratio']:.2f} | {r['shift']:+.2f} | {r['verdict']} |"
         )
+    return lines
+
+
+def in_words(ident: pd.DataFrame, corr: pd.DataFrame, gens: pd.DataFrame) -> str:
+    """What the record pins down and what it leaves open, in one paragraph from the tables."""
+    pinned = list(ident[ident["width_ratio"] < PARTLY]["parameter"])
+    free = list(ident[ident["width_ratio"] >= PARTLY]["parameter"])
+    text = (
+        f"In words: the fitted record narrows {', '.join(pinned) or 'no single parameter'} "
+        f"to less than {PARTLY:.0%} of its prior width; {len(free)} of {len(ident)} keep "
+        "about their prior widths."
+    )
+    moved = ident[ident["shift"].abs() >= MOVED].sort_values("shift", key=abs, ascending=False)
+    if len(moved):
+        text += (
+            " It moves "
+            + ", ".join(
+                f"{r.parameter} {'up' if r.shift > 0 else 'down'} ({r.shift:+.2f} prior sd)"
+                for r in moved.itertuples()
+            )
+            + "."
+        )
+    if len(corr) and abs(corr["r"].iloc[0]) >= STRONG:
+        ridges = [f"{r.a} with {r.b} ({r.r:+.2f})" for r in corr.itertuples() if abs(r.r) >= STRONG]
+        text += " What it does rule out are combinations: " + "; ".join(ridges) + "."
+    if len(gens) == 1:
+        text += (
+            f" Straight from the prior at temperature 1, {gens['acceptance_rate'].iloc[0]:.1%} "
+            "of draws were accepted: the record's likelihood averaged over the prior is that "
+            "share of its maximum."
+        )
+    return text + (
+        " Predictions carry all of it: they are drawn over the whole posterior, not from one "
+        "parameter set."
+    )
+
+
+def correlation_lines(corr: list[dict[str, Any]]) -> list[str]:
+    """The strongest trade-offs in Markdown (quoted by the docs)."""
+    lines = ["| parameter | parameter | correlation |", "|---|---|---|"]
+    lines += [f"| {r['a']} | {r['b']} | {r['r']:+.2f} |" for r in corr]
     return lines
 
 
@@ -252,6 +346,7 @@ def report(
     done = bool(np.isclose(final_t, 1.0))
     fit = fit_table(spec, targets, predictive)
     ident = identifiability(posterior, priors)
+    corr = correlations(posterior, list(priors))
     ess = float(gens["ess"].iloc[-1])
     data = {
         "spec": spec.name,
@@ -264,6 +359,8 @@ def report(
         "generations": gens.to_dict("records"),
         "fit": fit.to_dict("records"),
         "identifiability": ident.to_dict("records"),
+        "correlations": corr.head(TRADE_OFFS).to_dict("records"),
+        "ess": ess,
     }
     status = (
         "Finished: the last generation is at temperature 1, so its weighted particles are the "
@@ -308,16 +405,15 @@ def report(
         f"## Identifiability (effective sample size {ess:.0f})",
         "",
         *identifiability_lines(data["identifiability"]),
+        "",
+        f"Strongest trade-offs (weighted correlation across the posterior; the prior has none, "
+        f"noise ~{1 / np.sqrt(ess):.2f}):",
+        "",
+        *correlation_lines(data["correlations"]),
     ]
-    pinned = list(ident[ident["width_ratio"] < PARTLY]["parameter"])
-    free = list(ident[ident["width_ratio"] >= PARTLY]["parameter"])
     md += [
         "",
-        f"In words: the fitted record constrains {', '.join(pinned) or 'no parameter'}; "
-        f"it leaves {len(free)} of {len(ident)} parameters near their priors"
-        + (f" ({', '.join(free)})" if free else "")
-        + ". Predictions carry that uncertainty: they are drawn over the whole posterior, "
-        "not from one parameter set.",
+        in_words(ident, corr, gens),
         "",
         "![pairs](pairs.png)",
     ]
@@ -340,7 +436,8 @@ def write_report(
     }
     data, md = report(spec, targets, priors, tables, study)
     ident = pd.DataFrame(data["identifiability"])
-    pair_plot(tables["posterior"], priors, ident, out / "pairs.png")
+    keys = pair_keys(ident, pd.DataFrame(data["correlations"], columns=["a", "b", "r"]))
+    pair_plot(tables["posterior"], priors, keys, out / "pairs.png")
     predictive_plot(pd.DataFrame(data["fit"]), out / "predictive.png")
     results.write_json(out / "report.json", data)
     results.write_text(out / "report.md", md)
