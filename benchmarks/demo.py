@@ -3,12 +3,14 @@
     .venv/bin/python benchmarks/demo.py                              # ~2 minutes; a table
     .venv/bin/python benchmarks/demo.py --screenshots docs/figures   # and the docs' pictures
     .venv/bin/python benchmarks/demo.py --export                     # and the full static export
+    .venv/bin/python benchmarks/demo.py --spread                     # only the towns' spread
 
 Drives `strikesim demo` with Debian's chromium (Playwright, headless, /usr/bin/chromium):
 
 1. *start-up*: seconds from the command to a usable page (the town drawn, the counter of the
    drawn town shown) and to the projection over every town; with the server's CPU seconds, which
-   do not depend on what else the shared machine runs.
+   do not depend on what else the shared machine runs. Then where the server's start-up goes
+   (a fresh interpreter doing the same steps in order, CPU and wall seconds of each).
 2. *step*, *slider*, *preset*: milliseconds from the click (or the slider's release) to the page
    showing the new day or settings, median and max of several; a slider or preset has two
    stages, the drawn town first and the projection over every town after it.
@@ -122,15 +124,33 @@ def measure(shots: Path | None) -> tuple[list[tuple[str, str, str]], list[str]]:
                 for _ in range(15)
             ]
             rows.append(timing("step (one day)", steps))
-            sliders, projections = [], []
+            sliders, projections, cpu = [], [], []
             for t in (20, 40, 60, 30, 50):
                 until = f"strikesimPage.scene.settings.temperature_f === '{t}'"
+                before = cpu_seconds(server.pid)
                 sliders.append(in_page_ms(page, slide("temperature_f", t), until))
                 projections.append(
                     in_page_ms(page, "", f"{until} && strikesimPage.scene.projection")
                 )
+                cpu.append(1000 * (cpu_seconds(server.pid) - before))
             rows.append(timing("slider: the drawn town", sliders))
-            rows.append(timing("slider: + projection (after the town)", projections))
+            rows.append(timing("slider: + projection over 20 towns (after the town)", projections))
+            rows.append(timing("slider: server CPU, town + projection", cpu, "ms CPU"))
+            towns = [
+                in_page_ms(
+                    page,
+                    "const i = document.querySelector('#town'); i.value = "
+                    f"{k}; i.dispatchEvent(new Event('input'));",
+                    f"strikesimPage.townIndex === {k}",
+                )
+                for k in (5, 9, 13, 17)
+            ]
+            rows.append(timing("town slider: another town drawn (first time)", towns))
+            page.evaluate(
+                "const i = document.querySelector('#town'); i.value = 0;"
+                "i.dispatchEvent(new Event('input'));"
+            )
+            page.wait_for_function("strikesimPage.townIndex === 0")
             presets, preset_projections = [], []
             for name in ("jan23", "narrow", "warm_day", "ice_out"):
                 select = (
@@ -190,8 +210,51 @@ def measure(shots: Path | None) -> tuple[list[tuple[str, str, str]], list[str]]:
     return rows, notes
 
 
-def timing(what: str, ms: list[float]) -> tuple[str, str, str]:
-    return (what, f"{statistics.median(ms):.0f} ms median", f"max {max(ms):.0f} ms, n={len(ms)}")
+STEPS = """
+import time
+marks = [("interpreter started", time.perf_counter(), time.process_time())]
+def mark(what):
+    marks.append((what, time.perf_counter(), time.process_time()))
+import strikesim.cli.demo
+mark("the command's own imports")
+from strikesim.viz.demo import payload
+from strikesim.viz.demo.scene import DEFAULT_PRESET, Settings
+mark("imports: the model, Mesa, pandas, scipy, Hydra")
+settings = Settings.from_preset(DEFAULT_PRESET)
+payload.catalogue()
+mark("the presets composed (one Hydra call) and the catalogue")
+runs = payload.scene_runs(settings, range(1))
+payload.scene(settings, runs)
+mark("the drawn town run (37 days)")
+payload.town(runs[0])
+mark("its picture: igraph imported, the layout")
+payload.projection(settings)
+mark("projection over 20 towns (each town built)")
+payload.projection(Settings.from_query({"preset": DEFAULT_PRESET, "temperature_f": "30"}))
+mark("... another temperature (towns kept)")
+for (_, w0, c0), (what, w1, c1) in zip(marks, marks[1:]):
+    print(f"{what}\t{c1 - c0:.2f}\t{w1 - w0:.2f}")
+"""
+
+
+def startup_steps() -> list[tuple[str, str, str]]:
+    """Where the server's start-up goes: the same steps in a fresh interpreter, in order."""
+    out = subprocess.run(
+        [sys.executable, "-c", STEPS], check=True, capture_output=True, text=True
+    ).stdout
+    rows = []
+    for line in out.splitlines():
+        what, cpu, wall = line.split("\t")
+        rows.append((f"  start-up step: {what}", f"{float(cpu):.2f} s CPU", f"wall {wall} s"))
+    return rows
+
+
+def timing(what: str, ms: list[float], unit: str = "ms") -> tuple[str, str, str]:
+    return (
+        what,
+        f"{statistics.median(ms):.0f} {unit} median",
+        f"max {max(ms):.0f} ms, n={len(ms)}",
+    )
 
 
 def screenshots(browser: Any, page: Page, url: str, folder: Path) -> None:
@@ -241,7 +304,7 @@ def screenshots(browser: Any, page: Page, url: str, folder: Path) -> None:
     from strikesim.viz.demo.export import export_site
 
     with tempfile.TemporaryDirectory() as tmp:
-        export_site(Path(tmp) / "site", presets=("narrow",), temperatures=(60,))
+        export_site(Path(tmp) / "site", presets=("narrow",), temperatures=(60,), organizations=())
         static = browser.new_page(viewport={"width": 1400, "height": 1000})
         static.set_default_timeout(WAIT)
         static.route("http*://**", lambda route: route.abort())  # no server, no network
@@ -273,13 +336,38 @@ def export_row() -> tuple[str, str, str]:
     )
 
 
+def spread(towns: int = 100, per_set: int = 20) -> None:
+    """How much one town, and the median of 20, move between towns: each preset on ``towns``
+    towns (seeds 0..towns-1), then the median of each disjoint set of ``per_set``."""
+    import numpy as np
+
+    from strikesim.viz.demo.adapter import city_marchers
+    from strikesim.viz.demo.scene import PRESETS, Settings, preset_config, preset_label
+
+    print(f"{'preset':<36} {'observed':>9} {'one town, 5-95%':>19}  medians of {per_set} towns")
+    for name in PRESETS:
+        config = preset_config(name)
+        keys = Settings.from_preset(name).keys()
+        projected = np.rint(city_marchers(config, range(towns), [keys])[0])
+        low, high = np.percentile(projected, [5, 95])
+        sets = projected.reshape(-1, per_set)
+        medians = " / ".join(f"{np.median(s):,.0f}" for s in sets)
+        observed = config.scenario.observed_marchers
+        print(f"{preset_label(name):<36} {observed:>9,} {low:>9,.0f}-{high:<9,.0f}  {medians}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screenshots", type=Path, help="save the docs' screenshots here")
     parser.add_argument("--export", action="store_true", help="also time the full static export")
+    parser.add_argument("--spread", action="store_true", help="only the towns' spread (a table)")
     args = parser.parse_args()
+    if args.spread:
+        spread()
+        return 0
     print(f"load average at the start: {os.getloadavg()[0]:.1f} (2 cores)")
     rows, notes = measure(args.screenshots)
+    rows[2:2] = startup_steps()
     if args.export:
         rows.append(export_row())
     width = max(len(r[0]) for r in rows)

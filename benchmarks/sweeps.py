@@ -42,6 +42,7 @@ STRIKESIM = [sys.executable, "-m", "strikesim"]
 BIG = ["-m", "population=small", "seed=range(0,10000)"]
 LAUNCHERS = {"basic": [], "joblib, 2 workers": ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]}
 REPEATS = 3
+NAN = float("nan")
 
 
 def until_first_done(args: list[str], cwd: Path, skip: set[int] = frozenset()) -> float:
@@ -178,29 +179,43 @@ def job_costs(small: int, rounds: int = 2) -> list[dict]:
     return rows
 
 
-def whole_run_in_process() -> tuple[float, float]:
-    """(wall, CPU) seconds of the default run in a process whose imports are done."""
-    code = """
-import json, tempfile, time
+def whole_run_in_process(overrides: list[str], interval: bool) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run in a process whose imports are done: compose, simulate
+    (with the posterior predictive interval as the command computes it when ``interval``,
+    its worker process's CPU included), files and plot."""
+    simulate = "simulate_with_interval" if interval else "simulate"
+    code = f"""
+import json, resource, tempfile, time
 from pathlib import Path
 from strikesim.compose import compose_run
-from strikesim.run import save_run, simulate
+from strikesim.run import save_run, {simulate} as simulate
 from strikesim.viz.turnout import save_turnout_plot
-compose_run(["population=classroom"])  # Hydra's first composition pays for its plugin scan
-wall, cpu = time.perf_counter(), time.process_time()
-config, _ = compose_run([])
-result = simulate(config)
-with tempfile.TemporaryDirectory() as folder:
-    save_run(result, Path(folder), figures=[save_turnout_plot])
-print(json.dumps([time.perf_counter() - wall, time.process_time() - cpu]))
+
+def cpu():
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+
+if __name__ == "__main__":
+    compose_run(["population=classroom"])  # Hydra's first composition pays for its plugin scan
+    wall, start = time.perf_counter(), cpu()
+    config, _ = compose_run({overrides!r})
+    result = simulate(config)
+    with tempfile.TemporaryDirectory() as folder:
+        save_run(result, Path(folder), figures=[save_turnout_plot])
+    print(json.dumps([time.perf_counter() - wall, cpu() - start]))
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    with tempfile.TemporaryDirectory() as tmp:  # a script: the interval's worker re-imports it
+        script = Path(tmp) / "in_process.py"
+        script.write_text(code)
+        proc = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, check=True
+        )
     wall, cpu = json.loads(proc.stdout.strip().splitlines()[-1])
     return wall, cpu
 
 
 def command_cost(args: list[str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one ``strikesim`` command in a fresh folder."""
+    """(wall, CPU) seconds of one ``strikesim`` command in a fresh folder (workers included)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -210,24 +225,45 @@ def command_cost(args: list[str]) -> tuple[float, float]:
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def command_costs() -> list[tuple[str, float, float, float]]:
-    """Row 4, wall and CPU: medians of ``REPEATS`` interleaved rounds (the load drifts)."""
-    helps, commands, inside = [], [], []
-    for _ in range(REPEATS):
-        helps.append(command_cost(["--help"]))
-        commands.append(command_cost([]))
-        inside.append(whole_run_in_process())
+COMMANDS = {"the city": ["population=city"], "the default, the metro": []}
+
+
+def command_costs(repeats: int = REPEATS) -> list[tuple[str, float, float, float]]:
+    """Row 4, wall and CPU: medians of ``repeats`` interleaved rounds (the load drifts).
+
+    The command computes the posterior predictive interval beside the run (a worker process,
+    :func:`strikesim.run.simulate_with_interval`), so it is set against the same run
+    in-process twice: the run alone (``simulate``: the target's reference) and the run with
+    its interval (the same work as the command's, without its imports and start-up).
+    """
 
     def median(pairs: list[tuple[float, float]]) -> tuple[float, float]:
         return statistics.median(w for w, _ in pairs), statistics.median(c for _, c in pairs)
 
-    (command, command_cpu), (run, run_cpu) = median(commands), median(inside)
-    return [
-        ("strikesim --help", *median(helps), 0.5),
-        ("strikesim (Ice Out, the city): command", command, command_cpu, float("nan")),
-        ("  the same run in-process (compose, simulate, files, plot)", run, run_cpu, float("nan")),
-        ("  outside the run: command - in-process", command - run, command_cpu - run_cpu, 1.0),
-    ]
+    helps = [command_cost(["--help"]) for _ in range(repeats)]
+    rows = [("strikesim --help", *median(helps), 0.5)]
+    for name, overrides in COMMANDS.items():
+        commands, alone, with_interval = [], [], []
+        for _ in range(repeats):
+            commands.append(command_cost(overrides))
+            alone.append(whole_run_in_process(overrides, interval=False))
+            with_interval.append(whole_run_in_process(overrides, interval=True))
+        (command, command_cpu), (run, run_cpu) = median(commands), median(alone)
+        both, both_cpu = median(with_interval)
+        shown = " ".join(["strikesim", *overrides])
+        rows += [
+            (f"`{shown}` ({name}): command", command, command_cpu, float("nan")),
+            ("  in-process: the run alone (compose, simulate, files, plot)", run, run_cpu, NAN),
+            ("  in-process: the run and its interval, as the command", both, both_cpu, NAN),
+            ("  outside the run: command - run alone", command - run, command_cpu - run_cpu, 1.0),
+            (
+                "  outside the run and interval: command - both",
+                command - both,
+                command_cpu - both_cpu,
+                NAN,
+            ),
+        ]
+    return rows
 
 
 def main() -> None:
@@ -235,6 +271,7 @@ def main() -> None:
     parser.add_argument(
         "--jobs", type=int, default=40, help="N: the smaller sweep of the per-job rows (N, 5N)"
     )
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="rounds of row 4")
     parser.add_argument(
         "--only",
         nargs="+",
@@ -247,7 +284,7 @@ def main() -> None:
     if "start" in parts:
         rows += [(what, wall, float("nan"), target) for what, wall, target in start_and_resume()]
     if "command" in parts:
-        rows += command_costs()
+        rows += command_costs(options.repeats)
     if rows:
         print("| what | wall s | CPU s | target (wall) s |\n|---|---|---|---|")
         for what, wall, cpu, target in rows:

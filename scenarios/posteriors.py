@@ -2,7 +2,7 @@
 
 Each is written by ``strikesim calibrate`` (docs/calibration.md): one row per posterior draw, one
 column per config key it sets, and optionally ``draw`` and ``weight``. The engine draws a run's
-behaviour from one (:mod:`strikesim.engine.draws`); this module only finds and reads them.
+behaviour from one (:mod:`strikesim.draws`); this module only finds and reads them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from functools import cache
 from importlib.resources import files
 
 SUFFIX = "_posterior.csv"
+META = ("draw", "weight")
+"""Columns of a posterior table that are not config keys."""
 
 
 def posterior_names() -> tuple[str, ...]:
@@ -28,3 +30,9 @@ def posterior_rows(name: str) -> tuple[dict[str, str], ...]:
     path = files(__package__) / "calibration" / f"{name}{SUFFIX}"
     with path.open(newline="") as handle:
         return tuple(csv.DictReader(handle))
+
+
+def posterior_keys(name: str) -> tuple[str, ...]:
+    """The config keys a packaged posterior sets (its columns but ``draw`` and ``weight``)."""
+    rows = posterior_rows(name)
+    return tuple(k for k in (rows[0] if rows else {}) if k not in META)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import get_type_hints
 
@@ -65,15 +65,60 @@ def check_hydra_overrides(args: Sequence[str], allowed: Sequence[str], mode: str
             raise ConfigError(f"{key} cannot be set for {mode}; allowed: {keys}")
 
 
-def to_config(cfg: DictConfig) -> StrikeConfig:
-    """Typed, validated config from Hydra's composed DictConfig (without its ``hydra`` node)."""
+def to_config(cfg: DictConfig, overrides: Sequence[str] = ()) -> StrikeConfig:
+    """Typed, validated config from Hydra's composed DictConfig (without its ``hydra`` node),
+    with the posterior keys that ``overrides`` set pinned (:func:`pin_overrides`)."""
     node = cfg
     if "hydra" in cfg:  # composed with return_hydra_config: drop it, keep the schema's type
         node = copy.deepcopy(cfg)
         with open_dict(node):
             del node["hydra"]
     _reject_unknown_keys(node, StrikeConfig(), "")
-    return validate(OmegaConf.to_object(node))
+    config = pin_overrides(validate(OmegaConf.to_object(node)), overrides)
+    check_draw(config)
+    return config
+
+
+def check_draw(config: StrikeConfig) -> None:
+    """Refuse, before any work, a config whose own posterior draw is invalid.
+
+    Each key is valid alone, and each posterior row is, but a pinned key meets the draw's other
+    keys only at run time: ``behavior.threshold_mean=0.15`` with a draw's two negative threshold
+    shifts gives a group a mean below 0. Checked here for the seed's draw, so the command refuses
+    at once, with the error line of the combination and the draw named.
+    """
+    from strikesim.draws import resolve
+
+    if not config.behavior.posterior:
+        return
+    try:
+        resolve(config)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"{exc} (with the keys of posterior {config.behavior.posterior!r} drawn for seed "
+            f"{config.seed}; behavior=default runs the values as given)"
+        ) from None
+
+
+def pin_overrides(config: StrikeConfig, overrides: Sequence[str]) -> StrikeConfig:
+    """``config`` with every posterior key that ``overrides`` set added to ``behavior.pinned``.
+
+    Why: with ``behavior.posterior`` on (the shipped behaviour) every run draws the calibrated
+    keys from the posterior, which would silently replace a value the user typed. A key the user
+    sets is what they want to hold fixed — "union_call 0.3, everything else as uncertain as the
+    record leaves it" — so it is pinned, and the run's ``config.yaml`` records that it was.
+    """
+    from strikesim.scenarios.posteriors import posterior_keys
+
+    name = config.behavior.posterior
+    if not name:  # nothing is drawn, nothing to pin: a preset's pins mean nothing here
+        return replace(config, behavior=replace(config.behavior, pinned=[]))
+    drawn = set(posterior_keys(name))
+    typed = [o.lstrip("+").split("=", 1)[0] for o in overrides]
+    pinned = list(dict.fromkeys([*config.behavior.pinned, *(k for k in typed if k in drawn)]))
+    if pinned == config.behavior.pinned:
+        return config
+    return validate(replace(config, behavior=replace(config.behavior, pinned=pinned)))
 
 
 def _reject_unknown_keys(node: DictConfig, schema: object, prefix: str) -> None:
@@ -157,7 +202,7 @@ def compose_run(overrides: Sequence[str]) -> tuple[StrikeConfig, Path]:
     with initialize_config_module(CONFIG_MODULE, version_base="1.3"):
         try:
             cfg = compose("config", overrides=list(overrides), return_hydra_config=True)
-            config = to_config(cfg)
+            config = to_config(cfg, overrides)
             folder = Path(str(cfg.hydra.run.dir))
         except (HydraException, OmegaConfBaseException) as exc:
             raise ConfigError(explain(exc)) from None
@@ -177,7 +222,8 @@ def compose_configs(override_lists: Sequence[Sequence[str]]) -> list[StrikeConfi
         for overrides in override_lists:
             check_overrides(overrides)
             try:
-                configs.append(to_config(compose("config", overrides=list(overrides))))
+                cfg = compose("config", overrides=list(overrides))
+                configs.append(to_config(cfg, overrides))
             except (HydraException, OmegaConfBaseException) as exc:
                 raise ConfigError(explain(exc)) from None
     return configs
@@ -256,7 +302,7 @@ def compose_jobs(jobs: Sequence[Sequence[str]]) -> list[StrikeConfig]:
                 cfg = copy.deepcopy(bases[structural])
                 for o in changes:
                     OmegaConf.update(cfg, o.get_key_element(), o.value(), merge=True)
-                configs.append(to_config(cfg))
+                configs.append(to_config(cfg, job))
             except (HydraException, OmegaConfBaseException) as exc:
                 raise ConfigError(explain(exc)) from None
     return configs

@@ -10,8 +10,9 @@ Defaults here are neutral placeholders; the numbers a scenario uses live in the 
 ``conf/`` (and the data files in ``strikesim.scenarios``). The *shipped* value of a key is its value
 in the default run (``strikesim`` with no overrides: :data:`SHIPPED_RUN`), and each real-world
 quantity says where that value comes from: a ``source`` (a citation that supports it) and/or a
-``prior`` (the plausible range of an uncertain value, marked ``[est]`` or ``[cal]`` in the YAML;
-``calibrated`` when the value comes from the recorded calibration, :data:`CALIBRATION_RECORD`).
+``prior`` (the plausible range of an uncertain value, marked ``[est]`` in the YAML). The keys a
+recorded posterior sets (``behavior.posterior``, the shipped behaviour) are *calibrated*: a run
+draws them from the posterior, and the YAML value is the fixed point set (``behavior=default``).
 ``strikesim --help`` shows them (:func:`schema_help`) and ``docs/make_parameters.py`` writes the
 parameter table of ``docs/model.md`` from them (:func:`parameter_rows`); presets that change a
 value cite their own source in their YAML comment.
@@ -75,9 +76,6 @@ SHIPPED_RUN: tuple[str, ...] = ()
 """Overrides of the run whose values are the shipped ones: none, i.e. ``conf/config.yaml``'s
 defaults (scenario ice_out_2026, population city, network multiplex, behavior default)."""
 
-CALIBRATION_RECORD = "docs/calibration/campaign_2026"
-"""Where the values marked ``calibrated`` were chosen (``strikesim calibrate ice_out_2026``)."""
-
 
 def param(
     default: Any,
@@ -90,7 +88,6 @@ def param(
     help: str = "",
     source: str = "",
     prior: tuple[float, float] | None = None,
-    calibrated: bool = False,
     setting: bool = False,
 ) -> Any:
     """A config field that carries its own unit, allowed range or choices, a one-line meaning and
@@ -102,8 +99,7 @@ def param(
     Every real-world quantity declares ``source`` — a short citation that supports the shipped
     value (:data:`SHIPPED_RUN`), or the anchor of an estimate — and/or ``prior=(low, high)``, the
     plausible range of a value that is estimated or calibrated: a prior says "uncertain", and is
-    the range a calibration or sensitivity study would draw from. ``calibrated`` marks a value
-    chosen by the recorded calibration inside its prior (:data:`CALIBRATION_RECORD`).
+    the range a calibration or sensitivity study would draw from.
     ``setting`` marks a number that is no real-world quantity (the seed, the agents' scale): it
     needs neither. Labels, names and paths need neither either. Why on the schema and not only in
     YAML comments: ``--help``, the docs table and the tests then read one declaration.
@@ -112,8 +108,6 @@ def param(
         lo, hi = prior
         if not lo <= hi or (low is not None and lo < low) or (high is not None and hi > high):
             raise ValueError(f"prior {prior} must be ordered and inside [{low}, {high}]")
-    if calibrated and prior is None:
-        raise ValueError("a calibrated value needs the prior it was calibrated in")
     if setting and (source or prior):
         raise ValueError("a setting is no real-world quantity: it takes no source or prior")
     meta = {
@@ -126,7 +120,6 @@ def param(
         "help": help,
         "source": source,
         "prior": prior,
-        "calibrated": calibrated,
         "setting": setting,
     }
     if isinstance(default, list | dict):
@@ -508,8 +501,10 @@ class BehaviorConfig:
 
     The parameters of :mod:`strikesim.engine.rule` and :mod:`strikesim.engine.heterogeneity`.
     Shipped values: ``conf/behavior/default.yaml``. None is measured for this strike, so each
-    declares its prior here; those marked ``calibrated`` (``[cal]`` in the YAML) come from the
-    recorded calibration to 13 Feb 2026 (:data:`CALIBRATION_RECORD`).
+    declares its prior here. The shipped behaviour (``conf/behavior/posterior.yaml``) draws them
+    per run from the posterior the calibration recorded (docs/calibration.md), fitted to the
+    documented 10 and 23 Jan 2026 turnouts; ``conf/behavior/default.yaml`` holds the priors'
+    centres, the fixed point set.
     """
 
     posterior: str = param(
@@ -524,6 +519,11 @@ class BehaviorConfig:
         high=10**9,
         help="which posterior draw (a row of the table); -1: drawn by the run's seed",
         setting=True,
+    )
+    pinned: list[str] = param(
+        [],
+        help="posterior keys kept at their config value instead of the draw's (section.key); "
+        "a key set on the command line is pinned by itself; nothing without a posterior",
     )
     threshold_mean: float = param(
         0.35,
@@ -1085,7 +1085,7 @@ def _check_thresholds(cfg: StrikeConfig) -> None:
 
 
 def _check_posterior(cfg: StrikeConfig) -> None:
-    from strikesim.scenarios.posteriors import posterior_names
+    from strikesim.scenarios.posteriors import posterior_keys, posterior_names, posterior_rows
 
     name = cfg.behavior.posterior
     if name and name not in posterior_names():
@@ -1094,6 +1094,20 @@ def _check_posterior(cfg: StrikeConfig) -> None:
             f"behavior.posterior={_shown(name)} is not a recorded posterior; allowed: {allowed}"
             " (scenarios/calibration/<name>_posterior.csv), or empty for the section's values"
         )
+    if name:
+        rows = len(posterior_rows(name))
+        if cfg.behavior.posterior_draw >= rows:
+            raise ConfigError(
+                f"behavior.posterior_draw={cfg.behavior.posterior_draw} is past the {rows} draws "
+                f"of {name!r}; allowed: -1 (by seed) or 0 to {rows - 1}"
+            )
+        keys = posterior_keys(name)
+        for key in cfg.behavior.pinned:
+            if key not in keys:
+                raise ConfigError(
+                    f"behavior.pinned: {_shown(key)} is not a key of posterior {name!r}; allowed: "
+                    f"{', '.join(keys)}"
+                )
 
 
 def validate(cfg: StrikeConfig) -> StrikeConfig:
@@ -1110,7 +1124,7 @@ def validate(cfg: StrikeConfig) -> StrikeConfig:
 
 def describe_provenance(meta: dict[str, Any]) -> str:
     """Where a key's shipped value comes from, in one short phrase: ``source: ...``, ``prior a to
-    b`` (``calibrated`` when it is), both, ``run setting``, or ``""`` for a label."""
+    b``, both, ``run setting``, or ``""`` for a label."""
     if meta.get("setting"):
         return "run setting"
     parts = []
@@ -1118,8 +1132,7 @@ def describe_provenance(meta: dict[str, Any]) -> str:
         parts.append(f"source: {meta['source']}")
     if meta.get("prior") is not None:
         low, high = meta["prior"]
-        calibrated = ", calibrated" if meta.get("calibrated") else ""
-        parts.append(f"prior {_number(low)} to {_number(high)}{calibrated}")
+        parts.append(f"prior {_number(low)} to {_number(high)}")
     return "; ".join(parts)
 
 
@@ -1161,7 +1174,12 @@ def _shipped(value: Any) -> str:
 def parameter_rows(values: StrikeConfig) -> list[dict[str, str]]:
     """One row per schema key for the docs' parameter table: key, shipped value (``values``,
     normally the default run, :data:`SHIPPED_RUN`), unit, allowed values, source or prior, and
-    whether the value is calibrated."""
+    whether it is calibrated: drawn per run from ``values``' posterior (``behavior.posterior``,
+    unless pinned), in which case the value shown is the fixed point set's."""
+    from strikesim.scenarios.posteriors import posterior_keys
+
+    name = values.behavior.posterior
+    drawn = set(posterior_keys(name)) - set(values.behavior.pinned) if name else set()
     rows = []
     for key, value, meta in _leaves(values):
         rows.append(
@@ -1172,7 +1190,7 @@ def parameter_rows(values: StrikeConfig) -> list[dict[str, str]]:
                 "allowed": _describe_allowed(meta, with_unit=False) if _has_allowed(meta) else "",
                 "source or prior": describe_provenance(meta)
                 or ("(option)" if meta.get("choices") else "(label)"),
-                "calibrated": "yes" if meta.get("calibrated") else "",
+                "calibrated": f"posterior {name}" if key in drawn else "",
             }
         )
     return rows

@@ -17,6 +17,7 @@ over: an existing non-empty target is refused before any work.
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -158,6 +159,35 @@ def created_parents(folder: Path) -> Iterator[list[Path]]:
     except BaseException:
         remove_if_empty(created)
         raise
+
+
+@contextmanager
+def folder_lock(lock_file: Path, in_use: Callable[[str], Exception]) -> Iterator[None]:
+    """Hold ``lock_file`` exclusively while this process writes the folder it sits in.
+
+    Why: two strikesim commands writing one sweep or calibration folder would run the same jobs
+    twice, or append to one history and overwrite each other's tables. The lock is an advisory
+    ``flock``, which the kernel releases when the process ends however it ends, so a killed
+    command never leaves a stale lock. The file itself stays (removing it would race with the
+    next holder) and holds the holder's pid: when another process holds the lock, this raises
+    ``in_use(pid)`` at once (a message for the user; it does not wait). Writes only the lock
+    file; its folder must exist.
+    """
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+            raise
+        raise in_use(holder) from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def publish_folder(target: Path, key: str, write: Callable[[Path], None]) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import multiprocessing
 import resource
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -20,7 +22,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import yaml
-from omegaconf._utils import get_omega_conf_dumper
 
 from strikesim import provenance, results
 from strikesim.config import StrikeConfig
@@ -102,46 +103,85 @@ def simulate_many(configs: Sequence[StrikeConfig]) -> list[RunResult]:
 
 
 PREDICTIVE_DRAWS = 32
-"""Posterior draws behind the interval the command prints (one ensemble on the run's city)."""
+"""Posterior draws behind the interval the command prints (one ensemble on one city)."""
+
+PREDICTIVE_AGENTS = 100_000
+"""Above this many agents the interval's draws run at :data:`~strikesim.config.MAX_SCALE`."""
 
 
 def simulate_with_interval(config: StrikeConfig, draws: int = PREDICTIVE_DRAWS) -> RunResult:
     """:func:`simulate`, plus each action day's posterior predictive interval of marchers in
     ``summary["predictive"]`` when ``behavior.posterior`` is set (else just :func:`simulate`).
 
-    The run itself and ``draws`` other posterior draws — sampled by weight from the stream
-    ``"predictive"`` of the run's seed — are one ensemble on the run's city
-    (:func:`run_ensemble`; the run's numbers are :func:`simulate`'s to the bit). So the interval
-    is the posterior's parameter uncertainty on this seed's city and random draws; across seeds
-    the city adds a little more (docs/calibration.md reports intervals over seeds and draws).
+    The interval is ``draws`` posterior draws (:func:`predictive_members`) run as one ensemble
+    on one city of the run's seed, in a worker process while this one runs the point run (two
+    cores: the interval costs little extra wall time). So it is the posterior's parameter
+    uncertainty plus one city's random draws; across cities a little more (docs/calibration.md
+    reports intervals over seeds and draws).
     """
-    from strikesim.engine.draws import posterior_table
-    from strikesim.streams import stream
-
     if not config.behavior.posterior:
         return simulate(config)
-    _quiet_mesa()
+    members = predictive_members(config, draws)
+    with _interval_worker() as pool:
+        interval = pool.submit(predictive_interval, members)
+        result = simulate(config)
+        result.summary["predictive"] = interval.result()
+    return result
+
+
+def predictive_members(config: StrikeConfig, draws: int) -> list[StrikeConfig]:
+    """The configs of ``draws`` posterior draws for ``config``'s interval, resolved to plain
+    values (no posterior left to read: a worker process runs them as they are).
+
+    Rows are sampled by weight from the stream ``"predictive"`` of the run's seed, pinned keys
+    held. A large city (more than :data:`PREDICTIVE_AGENTS` agents) runs at 1:``MAX_SCALE``:
+    the scale the posterior was fitted at, where every action day matches 1:1 within
+    Monte-Carlo error (docs/model_tables.md, "Scale"); at 1:1, 32 draws of the metro would take
+    ~4 minutes and ~10 GiB.
+    """
+    from strikesim.config import MAX_SCALE
+    from strikesim.draws import posterior_table, resolve
+    from strikesim.streams import stream
+
     _, values, weight = posterior_table(config.behavior.posterior)
     rows = stream(config.seed, "predictive").choice(len(values), size=draws, p=weight)
-    others = [
-        replace(config, behavior=replace(config.behavior, posterior_draw=int(row))) for row in rows
-    ]
-    start = time.perf_counter()
-    run, *predictive = run_ensemble([config, *others])
-    result = _result(
-        run.config, run.totals, run.timeseries, run.events, time.perf_counter() - start
-    )
-    marchers = pd.concat([m.events[["event", "marchers"]] for m in predictive])
-    result.summary["predictive"] = {
+    population = config.population
+    if population.size / population.scale > PREDICTIVE_AGENTS:
+        population = replace(population, scale=MAX_SCALE)
+    members = []
+    for row in rows:
+        drawn = resolve(
+            replace(
+                config,
+                population=population,
+                behavior=replace(config.behavior, posterior_draw=int(row)),
+            )
+        )
+        members.append(replace(drawn, behavior=replace(drawn.behavior, posterior="", pinned=[])))
+    return members
+
+
+def predictive_interval(members: Sequence[StrikeConfig]) -> dict[str, dict[str, float]]:
+    """Per action day: median and central 90% interval of marchers over ``members`` (one
+    ensemble: they share a city), with how many draws and at which scale."""
+    runs = run_ensemble(list(members))
+    marchers = pd.concat([run.events[["event", "marchers"]] for run in runs])
+    return {
         event: {
             "median": float(np.median(group)),
             "low_90": float(np.percentile(group, 5)),
             "high_90": float(np.percentile(group, 95)),
             "draws": len(group),
+            "scale": members[0].population.scale,
         }
         for event, group in marchers.groupby("event", sort=False)["marchers"]
     }
-    return result
+
+
+def _interval_worker() -> ProcessPoolExecutor:
+    """One worker process for the interval, started fresh (``spawn``: the parent may hold
+    threads, which ``fork`` copies unsafely)."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
 def city_key(config: StrikeConfig) -> str:
@@ -222,7 +262,11 @@ def _result(
         else None,
         "in_observed_range": observed["low"] <= totals["marchers"] <= observed["high"],
         "events": _records(events),
-        "posterior": {"name": config.behavior.posterior, "draw": config.behavior.posterior_draw}
+        "posterior": {
+            "name": config.behavior.posterior,
+            "draw": config.behavior.posterior_draw,
+            "pinned": list(config.behavior.pinned),
+        }
         if config.behavior.posterior
         else None,
         "wall_time_s": round(seconds, 3),
@@ -271,17 +315,39 @@ def yaml_text(data: Any) -> str:
     )
 
 
+# the words YAML 1.1 reads as booleans (https://yaml.org/type/bool.html), as OmegaConf lists them
+YAML_BOOLS = frozenset(
+    spelling
+    for word in ("y", "yes", "n", "no", "true", "false", "on", "off")
+    for spelling in (word, word.capitalize(), word.upper())
+)
+
+
+def _quoted_if_not_text(dumper: yaml.Dumper, text: str) -> yaml.ScalarNode:
+    """A string in single quotes when YAML or OmegaConf would read it back as a bool, int or
+    float ("1", "1e5", "yes"), plain otherwise: OmegaConf's own rule for ``to_yaml``."""
+    number = True
+    try:
+        float(text)  # every string int() reads, float() reads too
+    except ValueError:
+        number = False
+    quote = text in YAML_BOOLS or number
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="'" if quote else None)
+
+
 @functools.cache
 def _dumper() -> type:
-    """OmegaConf's YAML dumper, on libyaml's emitter when PyYAML has it (5x faster, same text)."""
-    omegaconf_dumper = get_omega_conf_dumper()
-    if not yaml.__with_libyaml__:
-        return omegaconf_dumper
+    """PyYAML's dumper quoting strings as ``OmegaConf.to_yaml`` does, on libyaml's emitter when
+    PyYAML has it (5x faster, same text).
 
-    class Dumper(yaml.CDumper):
-        """libyaml's emitter; strings quoted as OmegaConf quotes them ("1", "true")."""
+    ``OmegaConf.to_yaml`` of the same data gives the same text but first builds a config of it
+    (~10 ms a run, a fifth of a small sweep job); OmegaConf's dumper class itself is private.
+    """
 
-    Dumper.add_representer(str, omegaconf_dumper.str_representer)
+    class Dumper(yaml.CDumper if yaml.__with_libyaml__ else yaml.Dumper):  # type: ignore[misc]
+        """Strings quoted as OmegaConf quotes them ("1", "true")."""
+
+    Dumper.add_representer(str, _quoted_if_not_text)
     return Dumper
 
 
@@ -354,9 +420,10 @@ def _interval_line(summary: dict[str, Any], event: str) -> list[str]:
     interval = (summary.get("predictive") or {}).get(event)
     if not interval:
         return []
+    at = f" at 1:{interval['scale']}" if interval.get("scale", 1) != 1 else ""
     return [
         f"{'':30}90% interval {interval['low_90']:,.0f}-{interval['high_90']:,.0f}, median "
-        f"{interval['median']:,.0f} ({interval['draws']} posterior draws on this city)"
+        f"{interval['median']:,.0f} ({interval['draws']} posterior draws on one city{at})"
     ]
 
 
@@ -365,9 +432,11 @@ def _posterior_line(summary: dict[str, Any]) -> list[str]:
     posterior = summary.get("posterior")
     if not posterior:
         return []
+    pinned = posterior.get("pinned") or []
+    held = f"; held fixed: {', '.join(pinned)}" if pinned else ""
     return [
-        f"  Behaviour: posterior {posterior['name']!r}, draw {posterior['draw']} (by seed); "
-        "behavior=default for the point values"
+        f"  Behaviour: posterior {posterior['name']!r}, draw {posterior['draw']} (by seed)"
+        f"{held}; behavior=default for the fixed point values"
     ]
 
 

@@ -132,3 +132,16 @@ def test_out_must_be_a_gif(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["animate", "--out", str(tmp_path / "a.png")]) == 2
     assert "allowed: a .gif file" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_the_town_and_settings_are_the_pages_unless_given() -> None:
+    from strikesim.viz.demo.scene import preset_config
+
+    config = animation_config([])
+    page = preset_config("ice_out")
+    assert (config.population, config.behavior) == (page.population, page.behavior)
+    assert not config.behavior.posterior  # behavior=default: the model's central settings
+    smaller = animation_config(["population.size=500"])  # a key given replaces its value
+    assert (smaller.population.size, smaller.population.catchment) == (500, "metro")
+    assert animation_config(["population=classroom"]).population.catchment != "metro"
+    assert animation_config(["behavior=posterior"]).behavior.posterior  # a preset given wins

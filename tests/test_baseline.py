@@ -1,4 +1,4 @@
-"""Pinned outcomes: eleven small runs must reproduce tests/baselines/small_scenarios.json exactly.
+"""Pinned outcomes: twelve small runs must reproduce tests/baselines/small_scenarios.json exactly.
 
 Why: a refactor of the engine that is meant to keep behaviour must keep every number. This
 catches a changed count, a changed trajectory (the whole timeseries is hashed) or a changed

@@ -28,7 +28,7 @@ from strikesim.studies.posterior import draw_overrides, posterior_draws, sample_
 TINY = """
 name: tiny
 description: one parameter, 23 Jan on the 1,000-person town
-base: [population=classroom, scenario=day_of_truth_2026_01_23]
+base: [population=classroom, scenario=day_of_truth_2026_01_23, "behavior.posterior=''"]
 parameters: [behavior.threshold_mean]
 targets:
   - {event: day_of_truth_2026_01_23, observable: marchers, observed: 30000, range: [15000, 50000]}
@@ -362,11 +362,8 @@ BAD = {
         "targets[2] repeats day_of_truth_2026_01_23.marchers",
     ),
     "posterior": (
-        TINY.replace(
-            "scenario=day_of_truth_2026_01_23]",
-            "scenario=day_of_truth_2026_01_23, behavior.posterior=campaign_2026]",
-        ),
-        "behavior.posterior",  # refused: by name until a posterior is packaged, then as such
+        TINY.replace(""""behavior.posterior=''"]""", "behavior.posterior=campaign_2026]"),
+        "allowed: behavior.posterior='' in base",  # a calibration draws from the prior
     ),
     "range": (TINY.replace("[15000, 50000]", "[50000, 15000]"), "targets[0].range"),
     "open range": (TINY.replace("[20000, null]", "[null, null]"), "targets[1].range"),
@@ -524,7 +521,7 @@ def coverage_lines(pooled: pd.DataFrame) -> list[str]:
 def test_the_shipped_posterior_is_the_records_and_runs() -> None:
     """scenarios/calibration/campaign_2026_posterior.csv is the record's posterior byte for byte:
     full config keys, the spec's parameters, weights; behavior.posterior draws its rows."""
-    from strikesim.engine.draws import resolve
+    from strikesim.draws import resolve
 
     assert SHIPPED.read_bytes() == (RECORD / "posterior.csv").read_bytes()
     table = posterior_draws(SHIPPED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,16 @@ from strikesim.cli.compare import main
 from strikesim.run import simulate
 from strikesim.studies import tables
 from strikesim.studies.compare import (
+    PREDICTIVE_KIND,
+    SEEDS_KIND,
+    _interval_kind,
     bootstrap_ci,
     load_jobs,
     paired_differences,
     t_ci,
     wilson_interval,
 )
+from tests.conftest import run_cli
 
 Z = 1.959963984540054  # the normal quantile of a 95% interval
 T2 = 4.302652729911275  # Student's t quantile (0.975) with 2 degrees of freedom
@@ -123,14 +128,20 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
 
 
 def test_common_random_numbers_make_paired_differences_less_noisy(make_config) -> None:
-    """Marchers at 30 °F minus -20 °F: paired by seed vs. drawn with independent seeds."""
+    """Marchers at 30 °F minus -20 °F: paired by seed vs. drawn with independent seeds.
+
+    At a fixed point set (``behavior=default``): the claim is about simulation noise. Under the
+    posterior a pair also shares its draw, but the effect itself varies between draws, which
+    no pairing removes (the paired differences' 90% interval reports that spread).
+    """
     seeds = range(6)
+    point = ("population=classroom", "behavior=default")
     rows = [
         {
             "weather.temperature_f": t,
             "seed": s,
             "marchers": simulate(
-                make_config("population=classroom", f"weather.temperature_f={t}", f"seed={s}")
+                make_config(*point, f"weather.temperature_f={t}", f"seed={s}")
             ).summary["marchers"],
         }
         for t in (-20, 30)
@@ -246,9 +257,11 @@ def test_cell_ci_sd_and_wilson_interval_match_a_hand_computation(
     text = (out / "comparison.txt").read_text()
     assert text.strip() in printed
     assert "Student's t" in text and "Wilson" in text and "Coalition" in text
-    assert "marchers" not in text.splitlines()[4]  # headers are words, not keys
-    header, rule = text.splitlines()[4:6]
-    assert header.startswith("Coalition") and set(rule) <= {"-", " "}
+    lines = text.splitlines()
+    rule = next(n for n, line in enumerate(lines) if line and set(line) <= {"-", " "})
+    header = lines[rule - 1]
+    assert "marchers" not in header  # headers are words, not keys
+    assert header.startswith("Coalition") and "90% interval" in header
 
 
 def test_confidence_intervals_contain_the_mean_and_wilson_stays_in_zero_one() -> None:
@@ -432,3 +445,80 @@ def test_an_action_day_only_some_jobs_have_is_refused_as_an_outcome(
     err = capsys.readouterr().err
     assert "--outcome 'marchers@march_2026_01_10' is not a numeric outcome of every job" in err
     assert "marchers@ice_out_2026" in err  # the days every job has are offered
+
+
+def test_a_posterior_sweep_reports_90_percent_predictive_intervals_of_its_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real sweep under the shipped behaviour (behavior=posterior: each seed its own draw):
+    each cell's median and 90% interval are numpy's percentiles of its jobs' marchers, and so
+    is the paired difference's interval; the report calls them predictive intervals."""
+    args = ["-m", "population=classroom", "weather.temperature_f=-20,30", "seed=range(0,8)"]
+    proc = run_cli([*args, f"hydra.sweep.dir={tmp_path / 's'}"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    sweep = tmp_path / "s"
+    assert main([str(sweep), "--curves", "0"]) == 0
+    printed = capsys.readouterr().out
+    marchers = {}
+    for job in json.loads((sweep / "sweep.json").read_text())["jobs"]:
+        summary = json.loads((sweep / str(job["job"]) / "summary.json").read_text())
+        assert summary["posterior"]["name"] == "campaign_2026"
+        values = dict(o.split("=", 1) for o in job["overrides"])
+        marchers[(values["weather.temperature_f"], summary["seed"])] = summary["marchers"]
+    assert len(marchers) == 16
+    table = pd.read_csv(sweep / "comparison" / "comparison.csv")
+    table = table.set_index("weather.temperature_f")
+    for level in (-20, 30):
+        runs = np.array([marchers[(str(level), s)] for s in range(8)], float)
+        cell = table.loc[level]
+        assert cell["q05"] == pytest.approx(np.percentile(runs, 5))
+        assert cell["median"] == pytest.approx(np.percentile(runs, 50))
+        assert cell["q95"] == pytest.approx(np.percentile(runs, 95))
+        assert cell["interval"] == PREDICTIVE_KIND
+        shown = f"[{np.percentile(runs, 5):,.0f}, {np.percentile(runs, 95):,.0f}]"
+        assert shown in printed
+    effect = np.array([marchers[("30", s)] - marchers[("-20", s)] for s in range(8)], float)
+    diff = pd.read_csv(sweep / "comparison" / "differences.csv").iloc[0]
+    assert diff["q05"] == pytest.approx(np.percentile(effect, 5))
+    assert diff["q95"] == pytest.approx(np.percentile(effect, 95))
+    assert diff["mean_difference"] == pytest.approx(effect.mean())
+    text = " ".join((sweep / "comparison" / "comparison.txt").read_text().split())
+    assert (
+        "90% interval: 5th-95th percentile of the runs, a predictive interval over posterior "
+        "draws (behavior.posterior=campaign_2026" in text
+    )
+    assert "5th-95th percentile of the paired differences over posterior draws" in text
+    assert "spread over seeds" not in text
+
+
+def test_a_fixed_point_sweep_calls_its_interval_the_spread_over_seeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Summaries without a posterior (behavior=default, or written before it was recorded):
+    the same 5th-95th percentiles, named the spread over seeds, not a predictive interval."""
+    values = [12_000, 15_000, 11_000, 18_000, 14_000, 30_000]
+    sweep = make_grid_sweep(
+        tmp_path / "r", {(s,): {"marchers": v} for s, v in enumerate(values)}, []
+    )
+    assert main([str(sweep), "--curves", "0"]) == 0
+    printed = capsys.readouterr().out
+    row = pd.read_csv(sweep / "comparison" / "comparison.csv").iloc[0]
+    assert row["interval"] == SEEDS_KIND
+    # numpy's linear percentiles of the sorted (11, 12, 14, 15, 18, 30) thousand: 5% at
+    # position 0.25 -> 11,250; 95% at 4.75 -> 18,000 + 0.75 * 12,000 = 27,000; 25% at 1.25
+    # -> 12,500; 75% at 3.75 -> 17,250
+    assert row["q05"] == pytest.approx(11_250) and row["q95"] == pytest.approx(27_000)
+    assert "[11,250, 27,000]" in printed and "[12,500, 17,250]" in printed  # 90% and 50%
+    assert "the spread over seeds (a fixed point set" in printed
+    assert "predictive interval over posterior draws" not in printed
+
+
+def test_the_interval_kind_follows_the_jobs_behaviour() -> None:
+    """Every job drew from a posterior: predictive; none (or summaries from before it was
+    recorded, with no column): spread over seeds; some: mixed, which the report says."""
+    drew = pd.DataFrame({"posterior": ["campaign_2026", "campaign_2026"]})
+    point = pd.DataFrame({"posterior": ["", None]})
+    assert _interval_kind(drew) == PREDICTIVE_KIND
+    assert _interval_kind(point) == SEEDS_KIND
+    assert _interval_kind(pd.DataFrame({"marchers": [1, 2]})) == SEEDS_KIND
+    assert _interval_kind(pd.concat([drew, point])) == "mixed"

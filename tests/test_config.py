@@ -7,6 +7,8 @@ import pytest
 from strikesim.compose import compose_config, config_groups
 from strikesim.config import ConfigError, schema_help
 
+POINT = "behavior=default"  # the fixed point set: values as given, no posterior draw
+
 GROUPS = config_groups()
 
 
@@ -122,14 +124,15 @@ def test_the_campaign_runs_from_start_date_to_date() -> None:
 
 def test_threshold_spread_is_checked_for_every_groups_mean() -> None:
     """A Beta exists only for sd < sqrt(m (1 - m)); each group's mean (with its shift) counts."""
-    compose_config(["behavior.threshold_sd=0.4"])  # fine for every default group
+    # (at the fixed point set: with the posterior, the draw's shifts would decide; check_draw)
+    compose_config([POINT, "behavior.threshold_sd=0.4"])  # fine for every default group
     with pytest.raises(ConfigError) as err:
-        compose_config(["behavior.threshold_sd=0.4", "behavior.k12_threshold_shift=0.5"])
+        compose_config([POINT, "behavior.threshold_sd=0.4", "behavior.k12_threshold_shift=0.5"])
     message = str(err.value)
     assert message.startswith("behavior.threshold_sd=0.4 is too wide for a mean threshold of 0.85")
     assert "behavior.k12_threshold_shift=0.5" in message and "\n" not in message
     with pytest.raises(ConfigError, match=r"gives a mean threshold of -0\.01; allowed: a mean"):
-        compose_config(["behavior.threshold_mean=0.04"])  # the immigrant shift is -0.05
+        compose_config([POINT, "behavior.threshold_mean=0.04"])  # the immigrant shift is -0.05
     # a foreign-born university student gets both shifts: each alone is fine, together not
     both = [
         "behavior.threshold_mean=0.05",
@@ -138,9 +141,9 @@ def test_threshold_spread_is_checked_for_every_groups_mean() -> None:
         "behavior.university_threshold_shift=-0.03",
     ]
     with pytest.raises(ConfigError) as err:
-        compose_config(both)
+        compose_config([POINT, *both])
     assert str(err.value).startswith(
         "behavior.threshold_mean=0.05 + behavior.immigrant_threshold_shift=-0.03 + "
         "behavior.university_threshold_shift=-0.03 gives a mean threshold of -0.01"
     )
-    compose_config([*both[:-1], "behavior.university_threshold_shift=-0.005"])  # 0.015: fine
+    compose_config([POINT, *both[:-1], "behavior.university_threshold_shift=-0.005"])  # 0.015: fine

@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 
 from strikesim.cli import main
+from strikesim.compose import compose_config
 from strikesim.config import ConfigError
 from strikesim.viz.demo import payload
 from strikesim.viz.demo.adapter import CHANNELS, NEVER, run_town, town_marchers
-from strikesim.viz.demo.export import export_site, scene_name
-from strikesim.viz.demo.scene import PRESETS, TOWNS, Settings, preset_config
+from strikesim.viz.demo.export import export_site, grid, scene_name
+from strikesim.viz.demo.scene import PRESETS, TOWN, TOWNS, Settings, org_labels, preset_config
 from strikesim.viz.demo.server import Server
 from strikesim.viz.demo.store import Store
 
@@ -33,9 +34,15 @@ def ice_out_runs(ice_out: Settings) -> list:
     return payload.scene_runs(ice_out)
 
 
-def test_presets_are_the_named_scenarios() -> None:
+def test_presets_are_the_named_scenarios_on_a_metro_sample_with_central_settings() -> None:
     configs = {name: preset_config(name) for name in PRESETS}
-    assert {c.population.size for c in configs.values()} == {1_000}
+    default = compose_config(["behavior=default"]).behavior
+    for config in configs.values():  # the fixed point set, never a posterior draw
+        assert config.behavior == default and not config.behavior.posterior
+        # a sample of the metro, the catchment of the observed turnouts it is projected to
+        assert (config.population.size, config.population.catchment) == (1_000, "metro")
+        assert config.scenario.reference_population == 3_163_104
+    assert "behavior=default" in TOWN
     assert configs["ice_out"].scenario.date == "2026-02-13"
     assert configs["jan23"].scenario.date == "2026-01-23"
     assert configs["jan23"].weather.temperature_f == -20
@@ -128,6 +135,10 @@ def test_scene_projects_over_twenty_towns(ice_out: Settings, ice_out_runs: list)
     }
     assert not scene["custom"]
     assert payload.scene(ice_out, payload.scene_runs(ice_out)) == scene  # reproducible
+    # the live page's projection (totals only, as an ensemble) is the same numbers
+    assert payload.projection(ice_out) == scene["projection"]
+    warm = replace(ice_out, temperature_f=60.0, endorsers=ice_out.endorsers[1:])
+    assert payload.projection(warm) == payload.scene(warm, payload.scene_runs(warm))["projection"]
     drawn_first = payload.scene(ice_out, payload.scene_runs(ice_out, range(3, 4)))
     assert drawn_first["projection"] is None  # the live page's quick answer: one town
     assert drawn_first["runs"] == {3: scene["runs"][3]}
@@ -136,7 +147,7 @@ def test_scene_projects_over_twenty_towns(ice_out: Settings, ice_out_runs: list)
 def test_endorser_bars_are_leave_one_out_means(ice_out: Settings) -> None:
     two = replace(ice_out, endorsers=("seiu_26", "education_minnesota"))
     runs = payload.scene_runs(two)
-    bars = payload.endorser_bars(two, runs)
+    bars = payload.endorser_bars(two)
     assert [b["org"] for b in bars] == ["education_minnesota", "seiu_26"]  # largest first
     without = [town_marchers(r.config, coalition__endorsers=["seiu_26"]) for r in runs]
     pairs = zip(runs, without, strict=True)
@@ -200,13 +211,35 @@ def test_a_failed_export_leaves_only_what_was_there(
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
+def test_static_grid_is_every_preset_changed_in_one_control() -> None:
+    scenes = grid(tuple(PRESETS), (-20, 0, 20, 40, 60, 80))
+    roster = list(org_labels())
+    assert len(scenes) == len(set(scenes)) == len(PRESETS) * (7 * 2 + len(roster))
+    names = [scene_name(s) for s in scenes]
+    assert len(set(names)) == len(names)
+    for settings in scenes:
+        changes = settings.changes()
+        preset = Settings.from_preset(settings.preset)
+        if settings.endorsers not in (preset.endorsers, ()):  # one organization switched
+            assert len(set(settings.endorsers) ^ set(preset.endorsers)) == 1
+            assert settings.temperature_f == preset.temperature_f and len(changes) == 1
+    narrow = Settings.from_preset("narrow")
+    assert scene_name(narrow) == "scene-narrow-8-preset"  # as the page builds it (demo.js)
+    assert scene_name(replace(narrow, endorsers=())) == "scene-narrow-8-none"
+    assert scene_name(replace(narrow, endorsers=narrow.endorsers[1:])) == (
+        "scene-narrow-8-without-ufcw_663"
+    )
+    with pytest.raises(ValueError, match="not on the static grid"):
+        scene_name(replace(narrow, endorsers=narrow.endorsers[2:]))
+
+
 def test_export_holds_the_live_numbers(tmp_path: Path) -> None:
     narrow = Settings.from_preset("narrow")
-    scenes = export_site(tmp_path / "site", presets=("narrow",), temperatures=())
+    scenes = export_site(tmp_path / "site", presets=("narrow",), temperatures=(), organizations=())
     assert scenes == 2  # the preset's own temperature, with its endorsers and with none
     names = sorted(p.name for p in (tmp_path / "site").iterdir())
     assert names == ["data", "demo.css", "demo.js", "index.html"]
-    name = scene_name(narrow, "preset")
+    name = scene_name(narrow)
     assert name == "scene-narrow-8-preset"  # the name the page builds from its controls
     text = (tmp_path / "site" / "data" / f"{name}.js").read_text()
     exported = json.loads(text.removeprefix(f'strikesimData("{name}",').removesuffix(");\n"))

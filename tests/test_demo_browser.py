@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -263,7 +264,10 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from strikesim.viz.demo.export import export_site
 
     site = tmp_path_factory.mktemp("export") / "site"
-    export_site(site, presets=("narrow",), temperatures=(60,))
+    # two switches of the roster: one the preset has (off), one it has not (on)
+    export_site(
+        site, presets=("narrow",), temperatures=(60,), organizations=("seiu_26", "unite_here_17")
+    )
     return site
 
 
@@ -293,6 +297,23 @@ def test_static_export_plays_from_file_with_no_server(
     page.locator("#no-endorser input").check()
     page.wait_for_function("strikesimPage.scene.settings.endorsers === ''")
     assert page.locator("#bars").inner_text() == "No endorser: nobody to credit."
+    page.locator("#no-endorser input").uncheck()
+    page.wait_for_function("strikesimPage.scene.settings.endorsers !== ''")
+    assert page.locator("#notice").is_hidden()
+    # a switch at 60 °F is two controls from the preset: the copy starts again from the preset
+    page.locator('#orgs input[value="unite_here_17"]').check()
+    page.wait_for_function("strikesimPage.scene.settings.endorsers.includes('unite_here_17')")
+    assert page.locator("#notice").is_visible()
+    assert page.locator("#label").inner_text().endswith(": 4 endorsers instead of 3)")
+    settings = state(page, "strikesimPage.settings")
+    assert settings["temperature_f"] == "8"
+    with urllib.request.urlopen(f"{demo_url}api/projection?{urlencode(settings)}") as reply:
+        live = json.loads(reply.read())
+    assert state(page, "strikesimPage.scene.projection") == live  # the live numbers
+    assert page.locator("#median").inner_text() == f"{live['median']:,}"
+    assert page.locator(".bar-row").count() == 4
+    assert page.locator('#orgs input[value="seiu_26"]').is_enabled()
+    assert page.locator('#orgs input[value="copal"]').is_disabled()  # not in this grid
     page.screenshot(path=tmp_path / "static.png")
     page.close()
     assert errors == []

@@ -16,12 +16,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from strikesim import draws
 from strikesim.compose import compose_config
 from strikesim.config import ConfigError, StrikeConfig
 from strikesim.engine import ensemble, heterogeneity, kernel
 from strikesim.engine.ensemble import run_ensemble
 from strikesim.engine.model import StrikeModel
 from strikesim.engine.timeline import build_timeline
+
+POINT = "behavior=default"  # members vary behaviour keys by hand: the fixed point set, no draws
 
 
 def vary(config: StrikeConfig, **sections: dict[str, Any]) -> StrikeConfig:
@@ -77,7 +80,7 @@ def single(config: StrikeConfig) -> tuple[dict[str, Any], pd.DataFrame, pd.DataF
 def assert_identical(config: StrikeConfig, member: ensemble.EnsembleMember) -> None:
     """Same totals (keys, values and types), time series and events table to the bit."""
     totals, timeseries, events = single(config)
-    assert member.config is config or member.config == config
+    assert member.config is config or member.config == draws.resolve(config)
     assert list(member.totals) == list(totals)
     assert {k: (type(v), v) for k, v in member.totals.items()} == {
         k: (type(v), v) for k, v in totals.items()
@@ -90,7 +93,7 @@ def assert_identical(config: StrikeConfig, member: ensemble.EnsembleMember) -> N
 @pytest.mark.parametrize("population", ["small", "classroom"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_members_are_bit_identical_to_single_runs(population: str, seed: int) -> None:
-    configs = grid(compose_config([f"population={population}", f"seed={seed}"]))
+    configs = grid(compose_config([POINT, f"population={population}", f"seed={seed}"]))
     lengths = {build_timeline(c).days for c in configs}
     assert lengths == {3, 14, 16, 30, 37}  # members end on different days
     # seed 1: chunks of 4 (members of different lengths in different chunks); seed 2: one each
@@ -112,7 +115,7 @@ def test_float_tie_weights_fall_back_to_the_models_product(tmp_path: Path) -> No
             graph.nodes[v]["sector"] = "building_services"
     path = tmp_path / "town.graphml"
     nx.write_graphml(graph, path)
-    base = compose_config(["network=file", f"network.path={path}", "seed=4"])
+    base = compose_config([POINT, "network=file", f"network.path={path}", "seed=4"])
     base = vary(base, behavior={"activist_share": 0.05, "threshold_mean": 0.2})
     assert not kernel.City.build(base).exact
     configs = [base, *grid(base)[1:6]]
@@ -134,7 +137,7 @@ def test_directed_graph_with_heavy_ties_and_isolated_people(tmp_path: Path) -> N
         graph.nodes[v]["type"] = ("worker", "k12", "university", "resident")[v % 4]
     path = tmp_path / "directed.graphml"
     nx.write_graphml(graph, path)
-    base = compose_config(["network=file", f"network.path={path}", "seed=6"])
+    base = compose_config([POINT, "network=file", f"network.path={path}", "seed=6"])
     base = vary(base, behavior={"activist_share": 0.05, "threshold_mean": 0.15})
     city = kernel.City.build(base)
     assert city.exact and city.network.weighted_degree.max() > 255
@@ -153,7 +156,7 @@ def test_the_incremental_state_equals_the_state_recomputed_from_scratch() -> Non
     """After the last day, each member's exposure (added new committer by new committer, in
     uint8) is the network's full product, and its need (updated only for the people whose pull
     changed that day) is threshold - pull on that member's last day."""
-    configs = grid(compose_config(["population=small", "seed=5"]))
+    configs = grid(compose_config([POINT, "population=small", "seed=5"]))
     k = kernel.Kernel(kernel.City.build(configs[0]), configs)
     assert k.exposure.dtype == np.uint8  # the generated city's weighted degrees are < 256
     assert [m.days for m in k.members] == sorted((m.days for m in k.members), reverse=True)
@@ -173,6 +176,22 @@ def test_the_incremental_state_equals_the_state_recomputed_from_scratch() -> Non
         assert k.count[row] == k.committed[row].sum()
 
 
+def test_posterior_members_run_their_draws_bit_identically() -> None:
+    """Members of the shipped posterior — two rows, a pinned key — are their single runs: each
+    runs its own draw's values, on the shared city."""
+    base = ["population=classroom", "seed=3"]
+    configs = [
+        compose_config([*base, "behavior.posterior_draw=0"]),
+        compose_config([*base, "behavior.posterior_draw=7"]),
+        compose_config([*base, "behavior.union_call=0.3"]),  # pinned, the seed's draw
+    ]
+    members = run_ensemble(configs)
+    for config, member in zip(configs, members, strict=True):
+        assert_identical(config, member)
+    assert members[0].config.behavior.threshold_mean != members[1].config.behavior.threshold_mean
+    assert members[2].config.behavior.union_call == 0.3
+
+
 def test_members_share_draws_their_behaviour_keys_do_not_touch(monkeypatch) -> None:
     """Thresholds are drawn once for members that differ only in keys the draw never reads."""
     calls = []
@@ -183,7 +202,7 @@ def test_members_share_draws_their_behaviour_keys_do_not_touch(monkeypatch) -> N
         return draw(*args, **kwargs)
 
     monkeypatch.setattr(heterogeneity, "draw_thresholds", counted)
-    base = compose_config(["population=classroom"])
+    base = compose_config([POINT, "population=classroom"])
     configs = [vary(base, behavior={"union_call": u}) for u in (0.1, 0.2, 0.3)]
     configs.append(vary(base, behavior={"threshold_mean": 0.25}))
     members = run_ensemble(configs)
@@ -201,8 +220,8 @@ def test_members_share_draws_their_behaviour_keys_do_not_touch(monkeypatch) -> N
     ],
 )
 def test_configs_that_do_not_share_the_city_are_refused(override: str, key: str) -> None:
-    base = compose_config(["population=classroom"])
-    other = compose_config(["population=classroom", override])
+    base = compose_config([POINT, "population=classroom"])
+    other = compose_config([POINT, "population=classroom", override])
     with pytest.raises(ConfigError) as error:
         run_ensemble([base, base, other])
     message = str(error.value)
@@ -212,7 +231,7 @@ def test_configs_that_do_not_share_the_city_are_refused(override: str, key: str)
 
 def test_a_population_label_may_differ() -> None:
     """``population.name`` labels a preset and builds nothing: the city is the same."""
-    base = compose_config(["population=classroom"])
+    base = compose_config([POINT, "population=classroom"])
     relabelled = vary(base, population={"name": "my_town"}, behavior={"union_call": 0.3})
     for config, member in zip([base, relabelled], run_ensemble([base, relabelled]), strict=True):
         assert_identical(config, member)

@@ -183,8 +183,8 @@ def test_outreach_days_are_geometric_per_channel() -> None:
 
 
 def test_the_model_builds_its_state_with_exactly_these_functions(make_config) -> None:
-    cfg = make_config("seed=5", "coalition=narrow")
-    model = StrikeModel(cfg)
+    model = StrikeModel(make_config("seed=5", "coalition=narrow"))
+    cfg = model.config  # the values run: the seed's posterior draw
     pop = model.population
     threshold = het.draw_thresholds(
         stream(cfg.seed, "thresholds"),

@@ -21,6 +21,7 @@ import pytest
 
 from strikesim.compose import compose_config
 from strikesim.config import ConfigError, schema_keys
+from strikesim.draws import resolve
 from strikesim.engine import outputs
 from strikesim.engine.model import (
     AMBIGUOUS_KEYS,
@@ -34,6 +35,7 @@ from strikesim.engine.model import (
 from strikesim.engine.timeline import build_timeline
 
 CLASSROOM = "population=classroom"
+POINT = "behavior=default"  # the fixed point set: a config runs as given
 
 
 def ran(model: StrikeModel) -> StrikeModel:
@@ -112,13 +114,14 @@ def test_keywords_run_bit_identical_to_compose_config() -> None:
 
 
 def test_keywords_override_a_given_config() -> None:
-    config = compose_config([CLASSROOM, "seed=5"])
+    config = compose_config([CLASSROOM, POINT, "seed=5"])
     model = StrikeModel(
         config, temperature_f=-20, weather__wind_mph=12, start_date="2026-02-09", history=False
     )
     want = compose_config(
         [
             CLASSROOM,
+            POINT,
             "seed=5",
             "weather.temperature_f=-20",
             "weather.wind_mph=12",
@@ -127,18 +130,34 @@ def test_keywords_override_a_given_config() -> None:
         ]
     )
     assert model.config == want
-    assert config == compose_config([CLASSROOM, "seed=5"])  # the given config is not changed
+    assert config == compose_config([CLASSROOM, POINT, "seed=5"])  # the given one is unchanged
     assert_same_run(ran(model), ran(StrikeModel(want)))
     assert model.strike_day == 4 and len(model.events()) == 1  # 9 to 13 Feb, no history
     assert StrikeModel(config, seed=9).config.seed == 9
 
 
 def test_a_config_alone_is_used_as_given() -> None:
-    """No keywords: the very config (and its seed), as before keywords existed."""
-    config = compose_config([CLASSROOM, "seed=5"])
+    """No keywords: the very config (and its seed), as before keywords existed; with the
+    shipped posterior, the config of the seed's draw (the values the model runs)."""
+    config = compose_config([CLASSROOM, POINT, "seed=5"])
     model = StrikeModel(config)
     assert model.config is config
     assert model.config.seed == 5
+    drawn = compose_config([CLASSROOM, "seed=5"])
+    assert StrikeModel(drawn).config == resolve(drawn) != drawn
+
+
+def test_a_keyword_is_held_while_the_posterior_draws_the_rest() -> None:
+    """A posterior key given as a keyword is pinned: the model runs that value, and the other
+    keys of the seed's draw, as the command line would with the same override."""
+    model = StrikeModel(population="classroom", union_call=0.25, seed=5)
+    assert model.config.behavior.pinned == ["behavior.union_call"]
+    assert model.config.behavior.union_call == 0.25
+    want = resolve(compose_config([CLASSROOM, "seed=5", "behavior.union_call=0.25"]))
+    assert model.config == want
+    free = resolve(compose_config([CLASSROOM, "seed=5"]))
+    assert free.behavior.threshold_mean == want.behavior.threshold_mean  # the same draw
+    assert free.behavior.union_call != 0.25
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,9 @@ def test_per_agent_rule_matches_on_a_supplied_weighted_graph(make_config) -> Non
     rng = np.random.default_rng(3)
     for u, v in graph.edges:
         graph.edges[u, v]["weight"] = float(rng.choice([0.5, 1.25, 3.0]))
-    cfg = make_config("behavior.threshold_mean=0.15", "behavior.activist_share=0.05")
+    cfg = make_config(
+        "behavior=default", "behavior.threshold_mean=0.15", "behavior.activist_share=0.05"
+    )
     fast = trajectories(StrikeModel(cfg, graph), per_agent=False)
     slow = trajectories(StrikeModel(cfg, graph), per_agent=True)
     assert all(np.array_equal(a, b) for a, b in zip(fast, slow, strict=True))
@@ -367,7 +369,8 @@ def test_outrage_lowers_need_and_fades_with_memory(make_config) -> None:
             make_config(*shock, f"behavior.outrage_memory_days={memory}", "seed=2"), graph
         )
         assert model.timeline.shock_days == (0, 17)
-        near = proximity(model.population.distance_km[model.kernel.people], 20.0)
+        reach = model.config.behavior.outrage_reach_km  # the seed's posterior draw
+        near = proximity(model.population.distance_km[model.kernel.people], reach)
         lifts = [model.lift(d) for d in range(model.strike_day + 1)]
         for d in (0, 1, 16, 17, 20, 37):
             anger = 0.4 * sum(math.exp(-(d - s) / memory) for s in (0, 17) if s <= d)

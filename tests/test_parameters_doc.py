@@ -9,11 +9,19 @@ import re
 from pathlib import Path
 from types import ModuleType
 
+import pandas as pd
 import pytest
 import yaml
 
 from strikesim.compose import compose_config
-from strikesim.config import SHIPPED_RUN, SchemaKey, param, schema_help, schema_keys
+from strikesim.config import (
+    SHIPPED_RUN,
+    SchemaKey,
+    param,
+    parameter_rows,
+    schema_help,
+    schema_keys,
+)
 from strikesim.studies.calibration_spec import schema_priors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,13 +109,12 @@ def test_priors_are_ranges_inside_the_allowed_values_that_hold_the_shipped_value
 
 
 def test_yaml_marks_agree_with_the_schema() -> None:
-    """[est] beside a shipped number means a prior (a flag, true or false, cites its source);
-    [cal] means calibrated, with the prior the comment states."""
+    """[est] beside a shipped number means a prior (a flag, true or false, cites its source), and
+    a prior stated in a YAML comment is the schema's."""
     by_key = {k.key: k.meta for k in KEYS}
     numbers = {k.key for k in KEYS if numeric(k)}
     comments = yaml_comments()
     assert "population.size" in comments and "scenario.call_lead_days" in comments
-    calibrated = set()
     for key, comment in comments.items():
         meta = by_key[key]
         if "[est]" in comment and key in numbers:
@@ -115,10 +122,25 @@ def test_yaml_marks_agree_with_the_schema() -> None:
         stated = re.search(r"prior ([\d.]+)-([\d.]+)", comment)
         if stated:  # a prior stated in YAML is the schema's
             assert meta["prior"] == (float(stated[1]), float(stated[2])), key
-        if "[cal]" in comment:
-            calibrated.add(key)
-            assert stated, f"{key}: a [cal] comment states its prior"
-    assert calibrated == {k.key for k in KEYS if k.meta["calibrated"]}
+
+
+def test_the_calibrated_keys_are_the_shipped_posteriors_and_have_priors() -> None:
+    """The parameter table marks as calibrated exactly the keys the default run draws from its
+    posterior, each of which declares the prior it was drawn from."""
+    shipped = compose_config([])
+    table = pd.read_csv(
+        Path(__file__).resolve().parents[1]
+        / "scenarios"
+        / "calibration"
+        / f"{shipped.behavior.posterior}_posterior.csv",
+        nrows=1,
+    )
+    rows = {r["key"]: r for r in parameter_rows(shipped)}
+    calibrated = {k for k, r in rows.items() if r["calibrated"]}
+    assert calibrated == set(table.columns) - {"draw", "weight"}
+    assert len(calibrated) == 33
+    for key in calibrated:
+        assert "prior" in rows[key]["source or prior"], key
     # conf/behavior/default.yaml: "None is measured directly for this strike: they are [est]"
     for key in KEYS:  # (behavior.posterior and posterior_draw choose values: no quantity)
         if key.key.startswith("behavior.") and numeric(key) and key.key not in SETTINGS:
@@ -126,13 +148,14 @@ def test_yaml_marks_agree_with_the_schema() -> None:
 
 
 def test_calibrated_priors_are_the_calibration_specs() -> None:
-    """The shipped calibration fits every key marked calibrated, with the schema's prior: a spec
-    names keys (or patterns), never a prior of its own."""
+    """The shipped calibration fits every key the shipped posterior sets, with the schema's
+    prior: a spec names keys (or patterns), never a prior of its own."""
     patterns = yaml.safe_load(CALIBRATION_SPEC.read_text(encoding="utf-8"))["parameters"]
     assert isinstance(patterns, list) and all(isinstance(p, str) for p in patterns)
     fitted = schema_priors(patterns)
     by_key = {k.key: k.meta for k in KEYS}
-    assert {k for k, m in by_key.items() if m["calibrated"]} <= set(fitted)
+    drawn = {r["key"] for r in parameter_rows(compose_config([])) if r["calibrated"]}
+    assert drawn == set(fitted)
     for key, prior in fitted.items():
         assert by_key[key]["prior"] == (prior.low, prior.high), key
 
@@ -154,7 +177,6 @@ def test_help_shows_sources_and_priors_compactly() -> None:
     [
         {"low": 0, "high": 1, "prior": (0.5, 2.0)},
         {"low": 0, "high": 1, "prior": (0.6, 0.4)},
-        {"low": 0, "high": 1, "calibrated": True},
         {"low": 0, "high": 1, "setting": True, "source": "a paper"},
     ],
 )

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from strikesim import draws
 from strikesim.compose import compose_config
 from strikesim.config import ConfigError
-from strikesim.engine import draws
 from strikesim.engine.ensemble import run_ensemble
 from strikesim.engine.model import StrikeModel
 from strikesim.scenarios import posteriors
@@ -24,6 +24,7 @@ ROWS = (
 def packaged(monkeypatch: pytest.MonkeyPatch) -> None:
     """A posterior named ``toy`` with three draws, the third of weight 0."""
     monkeypatch.setattr(posteriors, "posterior_names", lambda: ("toy",))
+    monkeypatch.setattr(posteriors, "posterior_rows", lambda name: ROWS)
     monkeypatch.setattr(draws, "posterior_rows", lambda name: ROWS)
     draws.posterior_table.cache_clear()
     yield
@@ -65,15 +66,20 @@ def test_the_model_and_an_ensemble_run_the_drawn_values(packaged: None) -> None:
 def test_unknown_posterior_and_draw_past_the_table_are_one_line_errors(packaged: None) -> None:
     with pytest.raises(ConfigError, match=r"behavior.posterior='nope'.*allowed: toy"):
         compose_config(["behavior.posterior=nope"])
-    config = toy("behavior.posterior_draw=3")
     with pytest.raises(ConfigError, match=r"behavior.posterior_draw=3 .* allowed: -1 .* 0 to 2"):
-        draws.resolve(config)
-    without = without_posterior(config)
+        toy("behavior.posterior_draw=3")
+    without = without_posterior(toy("behavior.posterior_draw=2"))
     assert draws.resolve(without) is without
 
 
 def test_the_command_run_carries_a_predictive_interval_per_action_day(packaged: None) -> None:
-    from strikesim.run import report, simulate, simulate_with_interval
+    from strikesim.run import (
+        predictive_interval,
+        predictive_members,
+        report,
+        simulate,
+        simulate_with_interval,
+    )
 
     config = toy("seed=1")
     result = simulate_with_interval(config, draws=8)
@@ -85,7 +91,29 @@ def test_the_command_run_carries_a_predictive_interval_per_action_day(packaged: 
     for interval in predictive.values():
         assert interval["low_90"] <= interval["median"] <= interval["high_90"]
         assert interval["draws"] == 8
+    members = predictive_members(config, 8)  # the worker's numbers are this process's
+    assert predictive == predictive_interval(members)
+    assert {m.behavior.threshold_mean for m in members} <= {0.30, 0.40}
+    assert all(not m.behavior.posterior and m.seed == 1 for m in members)
     text = report(result.summary)
-    assert "90% interval" in text and "posterior draws on this city" in text
+    assert "90% interval" in text and "8 posterior draws on one city)" in text
     assert "posterior 'toy', draw" in text
     assert "predictive" not in simulate_with_interval(without_posterior(config)).summary
+
+
+def test_a_pinned_key_is_held_in_the_run_and_its_interval(packaged: None) -> None:
+    from strikesim.run import predictive_members
+
+    config = toy("seed=1", "behavior.threshold_mean=0.33")
+    assert config.behavior.pinned == ["behavior.threshold_mean"]
+    assert draws.resolve(config).behavior.threshold_mean == 0.33
+    assert draws.resolve(config).scenario.call_lead_days in (5, 9)  # the rest is drawn
+    assert {m.behavior.threshold_mean for m in predictive_members(config, 6)} == {0.33}
+    with pytest.raises(ConfigError, match=r"behavior.pinned: 'behavior.march_base' is not a key"):
+        toy("behavior.pinned=[behavior.march_base]")
+    # a pinned value that the seed's draw makes invalid is refused when composed, draw named
+    # (sd 0.42 fits the default mean 0.35 and draw 1's 0.40, not draw 0's 0.30, shifted)
+    seeds = {draws.resolve(toy(f"seed={s}")).behavior.posterior_draw: s for s in range(20)}
+    assert toy(f"seed={seeds[1]}", "behavior.threshold_sd=0.42").behavior.threshold_sd == 0.42
+    with pytest.raises(ConfigError, match=rf"too wide .* drawn for seed {seeds[0]}; behavior="):
+        toy(f"seed={seeds[0]}", "behavior.threshold_sd=0.42")

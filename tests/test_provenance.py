@@ -37,6 +37,10 @@ def test_every_summary_records_code_versions_and_data_hashes(make_config) -> Non
             "places.csv",
             "sectors.csv",
         )
+    } | {  # the posterior the run drew its behaviour from (the shipped default)
+        "behavior.posterior": sha256(
+            Path(str(files("strikesim.scenarios") / "calibration" / "campaign_2026_posterior.csv"))
+        )
     }
     if summary["git_commit"] is not None:  # running from a checkout
         assert HEX40.fullmatch(summary["git_commit"])

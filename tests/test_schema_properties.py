@@ -161,6 +161,8 @@ def companions(key: str, value: Any) -> dict[str, Any]:
         if key == "behavior.threshold_sd":
             return shifts | {"behavior.threshold_mean": 0.5}
         return shifts | {"behavior.threshold_mean": 0.35 if value > 0 else 0.6}
+    if key == "behavior.posterior_draw" and value > 0:
+        return {"behavior.posterior": ""}  # a row past a posterior's table runs only without
     if key in SHARES and value:
         return {k: 0.0 for k in SHARES if k != key}
     if key.startswith("scenario.observed_") or key == "scenario.reference_population":

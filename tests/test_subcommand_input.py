@@ -30,10 +30,11 @@ parameters:
   weather.temperature_f: [-20, 50]
   network.friendship_degree: [2, 10]
 """
-CALIBRATION_SPEC = """\
+CALIBRATION_BASE = "[population=classroom, \"behavior.posterior=''\"]"  # from the prior
+CALIBRATION_SPEC = f"""\
 name: tiny
 description: one parameter on a town of 1,000
-base: [population=classroom]
+base: {CALIBRATION_BASE}
 runs:
   - [scenario=march_2026_01_10]
 parameters: [behavior.march_base]
@@ -338,9 +339,16 @@ CALIBRATION_SPECS = {
         edit(CALIBRATION_SPEC, "description: one", "description: [a]\n#"),
         "desc",
     ),
-    "base a string": (edit(CALIBRATION_SPEC, "[population=classroom]", "population=small"), "base"),
+    "base a string": (
+        edit(CALIBRATION_SPEC, CALIBRATION_BASE, "population=small"),
+        "base",
+    ),
+    "base draws the shipped posterior": (
+        edit(CALIBRATION_SPEC, CALIBRATION_BASE, "[population=classroom]"),
+        "allowed: behavior.posterior='' in base",
+    ),
     "base override out of range": (
-        edit(CALIBRATION_SPEC, "[population=classroom]", "[population=classroom, seed=-1]"),
+        edit(CALIBRATION_SPEC, "[population=classroom,", "[population=classroom, seed=-1,"),
         "seed",
     ),
     "runs a string": (

@@ -12,9 +12,9 @@ from omegaconf import OmegaConf
 
 from strikesim import run
 from strikesim.cli import main
-from strikesim.compose import compose_config, config_groups
+from strikesim.compose import check_jobs, compose_config, config_groups
 from strikesim.config import ConfigError
-from strikesim.studies.sweep import TASK_MOST, JobConfigs, expand_jobs, plan_tasks
+from strikesim.studies.sweep import TASK_MOST, JobConfigs, checked_jobs, expand_jobs, plan_tasks
 from tests.conftest import run_cli
 from tests.test_sweep import assert_complete, job_folders, sweep_folder
 
@@ -36,6 +36,15 @@ def test_config_yaml_is_omegaconfs_text_for_every_preset() -> None:
     assert checked >= 10
     overrides = ["seed=1", "weather.temperature_f=-20", "network.path='my town.graphml'", "1"]
     assert run.yaml_text(overrides) == OmegaConf.to_yaml(OmegaConf.create(overrides))
+
+
+def test_strings_that_read_as_other_types_are_quoted_as_omegaconf_quotes_them() -> None:
+    # config.yaml is read back by OmegaConf (strikesim rerun): a string stays a string
+    words = ["yes", "Off", "y", "N", "1", "-2", "1_000", "1e5", ".5", "nan", "inf", "2026-02-13"]
+    data = {"words": [*words, "seed", "null?", "a: b"], "nested": {"on": "TRUE", "x": "0.1"}}
+    text = run.yaml_text(data)
+    assert text == OmegaConf.to_yaml(OmegaConf.create(data))
+    assert OmegaConf.to_container(OmegaConf.create(text)) == data
 
 
 def test_tasks_keep_a_citys_jobs_together_and_cover_every_job_once() -> None:
@@ -126,3 +135,30 @@ def test_plots_are_drawn_for_each_job_only_when_asked(tmp_path: Path) -> None:
     assert single.stderr == (
         "strikesim: config error: --plots is an option of a sweep; allowed: with -m\n"
     )
+
+
+@pytest.mark.parametrize(
+    "sweep",
+    [
+        ["seed=range(0,50)", "population=small"],
+        ["seed=-1,3"],
+        ["seed=3,01"],
+        ["seed=1.5,2"],
+        ["seed=0,1", "weather.temperature_f=0,999"],
+        ["seed=0,1,2", "population=small,city", "coalition=narrow"],
+    ],
+)
+def test_the_jobs_checked_refuse_what_checking_every_job_refuses(sweep: list[str]) -> None:
+    """A sweep is checked by a few of its jobs (10,000 seeds: two), with the same verdict."""
+    jobs = expand_jobs(sweep)
+    picked = checked_jobs(jobs)
+    assert all(job in jobs for job in picked) and len(picked) <= 4
+
+    def verdict(these: list[list[str]]) -> str:
+        try:
+            check_jobs(these)
+        except ConfigError as exc:
+            return str(exc)
+        return "accepted"
+
+    assert verdict(picked) == verdict(jobs)

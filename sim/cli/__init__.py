@@ -7,6 +7,11 @@ and exit code 2 before anything is written, and a failed or interrupted run leav
 and removes nothing it did not create. ``strikesim -m [sweep overrides]`` goes to
 :mod:`strikesim.cli.sweep`: every job is checked, then Hydra runs the sweep with strikesim's
 sweeper (:mod:`strikesim.studies.sweeper`), which hands unfinished jobs to Hydra's launcher.
+
+Importing this module imports nothing but the standard library: Hydra, the config schema and the
+simulation are imported by the path that needs them. The default run's interval worker
+(:func:`strikesim.run.simulate_with_interval`, a ``spawn`` process) re-imports the ``strikesim``
+script, hence this module, before its own work: what is imported here, it pays again.
 """
 
 from __future__ import annotations
@@ -14,16 +19,10 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-from omegaconf import DictConfig
-
-from strikesim.cli.messages import bad_input, sigterm_as_interrupt
-from strikesim.cli.run import overrides_of, run_once
-from strikesim.compose import compose_config, compose_run, config_groups
-from strikesim.config import ConfigError, schema_help
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 # Hydra's own options that only print (no job runs, no folder is made); any other option is refused
 HYDRA_INFO_FLAGS = ("--cfg", "-c", "--info", "-i", "--hydra-help", "--resolve", "-p", "--package")
@@ -47,9 +46,12 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-@hydra.main(config_path="pkg://strikesim.conf", config_name="config", version_base="1.3")
-def hydra_app(cfg: DictConfig) -> float | None:
-    """A sweep's job, as Hydra's launcher calls it (single runs do not go through Hydra's app)."""
+def hydra_task(cfg: DictConfig) -> list[float | None]:
+    """A sweep's task, as Hydra's launcher calls it (single runs do not go through Hydra's app)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from strikesim.cli.messages import bad_input
     from strikesim.studies.sweep import run_job
 
     if HydraConfig.get().mode != RunMode.MULTIRUN:  # only Hydra's printing options get here
@@ -57,8 +59,20 @@ def hydra_app(cfg: DictConfig) -> float | None:
     return run_job(cfg)
 
 
+def hydra_app() -> Any:
+    """Hydra's app around :func:`hydra_task`, run on ``sys.argv`` (``@hydra.main``, made on call:
+    importing Hydra's app machinery costs ~0.2 s that a single run does not need)."""
+    import hydra
+
+    app = hydra.main(config_path="pkg://strikesim.conf", config_name="config", version_base="1.3")
+    return app(hydra_task)()
+
+
 def usage() -> str:
     """``strikesim --help``: commands, examples, config groups and every key with its default."""
+    from strikesim.compose import compose_config, config_groups
+    from strikesim.config import schema_help
+
     groups = "\n".join(f"  {g}: {', '.join(opts)}" for g, opts in config_groups().items())
     subs = "\n".join(f"  strikesim {name} --help" for name in SUBCOMMANDS) or "  (none yet)"
     return f"""usage: strikesim [KEY=VALUE ...]            run one scenario (Hydra overrides)
@@ -97,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
+    from strikesim.cli.messages import bad_input, sigterm_as_interrupt
+    from strikesim.cli.run import overrides_of, run_once
+
     flags = [a for a in args if a.startswith("-")]
     known = (*SWEEP_FLAGS, *SWEEP_OPTIONS, *HYDRA_INFO_FLAGS)
     unknown = [f for f in flags if f.split("=", 1)[0] not in known]
@@ -117,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_sweep(args, hydra_app)
         if flags:  # Hydra's printing options (--cfg job, --info): Hydra answers, runs nothing
+            from strikesim.compose import compose_run
+            from strikesim.config import ConfigError
+
             try:
                 compose_run(overrides_of(args))
             except ConfigError as exc:

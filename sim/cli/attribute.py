@@ -4,6 +4,10 @@ The attribution itself is :mod:`strikesim.studies.attribute`. Options and overri
 before any run: one run per sub-coalition and seed can take hours, so a typo must not wait for it.
 With ``--out`` the folder gets the tables, the sub-coalition runs, the base config, the
 provenance and a figure (:func:`strikesim.studies.attribute.write_attribution`).
+
+With the shipped ``behavior=posterior`` each seed is one posterior draw, so ``--seeds`` is also
+the number of draws behind the intervals and rank probabilities; with ``behavior=default`` the
+seeds are noise replications at one parameter set.
 """
 
 from __future__ import annotations
@@ -32,13 +36,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = CommandParser(
         "attribute",
         description="How many marchers did each endorsing organization bring? Leave-one-out and "
-        "Shapley attribution over the coalition, on common random numbers, with intervals over "
-        "seeds.",
+        "Shapley attribution over the coalition, on common random numbers. With a posterior "
+        "(behavior=posterior, the default) each seed is one posterior draw: intervals and rank "
+        "probabilities over draws; with behavior=default, means over noise replications.",
     )
     parser.add_argument(
         "overrides", nargs="*", help="config overrides (scenario=..., coalition=...)"
     )
-    parser.add_argument("--seeds", type=SEEDS, default=10, help="seeds 0..N-1 (default 10)")
+    parser.add_argument(
+        "--seeds",
+        type=SEEDS,
+        default=10,
+        help="seeds 0..N-1 (default 10); with a posterior, one draw each: use 32 or more for "
+        "rank probabilities",
+    )
     parser.add_argument(
         "--permutations",
         type=PERMUTATIONS,

@@ -37,10 +37,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = CommandParser(
         "compare",
         description="Compare the jobs of one or more sweeps by factor level: an outcome's mean "
-        "with its 95% CI, spread and quantiles, P(outcome >= target) with a Wilson interval, "
-        "differences paired by seed overall and at each level of the other factors, a text "
-        "table to cite (comparison.txt) and figures (PNG and SVG). A sweep varying only the "
-        "seed gives the spread of its replications.",
+        "with its 95% CI, its median and 90% interval over the runs (a predictive interval "
+        "over posterior draws when the jobs ran behavior.posterior, the spread over seeds for a "
+        "fixed point set), P(outcome >= target) with a Wilson interval, differences paired by "
+        "seed overall and at each level of the other factors (95% CI of the mean and 90% "
+        "interval), a text table to cite (comparison.txt) and figures (PNG and SVG). A sweep "
+        "varying only the seed gives the spread of its replications.",
     )
     parser.add_argument("sweeps", nargs="+", type=Path, help="sweep folders (results/sweeps/...)")
     parser.add_argument("--by", nargs="+", metavar="KEY", help="factors (default: all but seed)")

@@ -15,7 +15,7 @@ from strikesim import results
 from strikesim.cli.arguments import CommandParser, entry_point, output_folder
 from strikesim.cli.messages import EXIT_FAILED, bad_input, guarded, sigterm_as_interrupt
 from strikesim.config import ConfigError
-from strikesim.studies.rerun import differences, load_run, provenance_notes
+from strikesim.studies.rerun import differences, load_run, provenance_notes, simulate_again
 
 EXIT_IDENTICAL = 0
 EXIT_DIFFERENT = EXIT_FAILED
@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
             check_out(out, folder)
     except ConfigError as exc:
         return bad_input(exc)
-    from strikesim.run import publish_run, simulate
+    from strikesim.run import publish_run
     from strikesim.viz.turnout import save_turnout_plot
 
     found: list[str] = []
@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
         if not notes:
             print("  same code, dependency versions and data files as recorded")
         sys.stdout.flush()
-        result = simulate(recorded.config)  # may still find bad input: an unreadable graph file
+        result = simulate_again(recorded)  # may still find bad input: an unreadable graph file
         found.extend(differences(recorded, result))
         if out is not None:
             publish_run(result, out, key="--out", figures=[save_turnout_plot])

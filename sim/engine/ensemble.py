@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from strikesim import draws
 from strikesim.config import ConfigError, StrikeConfig, validate
-from strikesim.engine import draws
 from strikesim.engine.kernel import City, Kernel
 from strikesim.engine.timeline import build_timeline
 
@@ -91,7 +91,7 @@ def run_ensemble(
 
     Each member's ``totals``, ``timeseries`` and ``events`` are bit-identical to
     ``StrikeModel(config)`` run alone; a member's ``config`` is its posterior draw's, as the
-    model's (:func:`strikesim.engine.draws.resolve`). Raises ConfigError if a config is invalid
+    model's (:func:`strikesim.draws.resolve`). Raises ConfigError if a config is invalid
     or the configs do not share ``seed``, ``population`` and ``network``.
     """
     configs = [draws.resolve(validate(c)) for c in configs]

@@ -38,7 +38,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from strikesim import scenarios
+from strikesim import draws, scenarios
 from strikesim.agents import (
     CivicBody,
     CommunityOrganization,
@@ -52,9 +52,9 @@ from strikesim.agents import (
     Worker,
 )
 from strikesim.agents.organizations import Organization
-from strikesim.compose import compose_config, config_groups
+from strikesim.compose import compose_config, config_groups, pin_overrides
 from strikesim.config import ConfigError, StrikeConfig, validate
-from strikesim.engine import draws, outputs
+from strikesim.engine import outputs
 from strikesim.engine.kernel import City, Kernel
 from strikesim.engine.population import K12, KINDS, RESIDENT, UNIVERSITY, WORKER
 
@@ -214,9 +214,11 @@ def _with_values(
 ) -> StrikeConfig:
     """``config`` with these keys (and seed) replaced, section by section, then validated.
 
-    Each value is typed by OmegaConf against its section's schema, as Hydra types a command-line
-    override (an int for a float key becomes a float, ``"abc"`` for a float key is refused), so
-    keywords give the same config as the same overrides composed by :func:`compose_config`.
+    Keys the posterior would draw are pinned, as on the command line
+    (:func:`strikesim.compose.pin_overrides`). Each value is typed by OmegaConf against its
+    section's schema, as Hydra types a command-line override (an int for a float key becomes a
+    float, ``"abc"`` for a float key is refused), so keywords give the same config as the same
+    overrides composed by :func:`compose_config`.
     """
     by_section: dict[str, dict[str, Any]] = {}
     for (section, key), value in values.items():
@@ -237,7 +239,8 @@ def _with_values(
         sections[section] = OmegaConf.to_object(node)
     if seed is not None:
         sections["seed"] = seed
-    return validate(replace(config, **sections))
+    given = [f"{section}.{key}" for section, key in values]
+    return pin_overrides(validate(replace(config, **sections)), given)
 
 
 def config_from_keywords(
@@ -329,7 +332,7 @@ class StrikeModel(mesa.Model):
     :class:`~strikesim.config.ConfigError` with one line naming it and what is allowed.
 
     With ``behavior.posterior`` set, the behaviour is that of one posterior draw, chosen by the
-    seed (:func:`strikesim.engine.draws.resolve`); ``model.config`` holds the values drawn.
+    seed (:func:`strikesim.draws.resolve`); ``model.config`` holds the values drawn.
 
     Seed: ``seed``/``rng`` if given, else the config's seed; without either and without a config,
     a fresh seed from OS entropy (:func:`fresh_seed`) — Mesa's convention that replications

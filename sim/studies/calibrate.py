@@ -39,13 +39,10 @@ of the posterior's particles) and the report (:mod:`strikesim.studies.calibratio
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import functools
 import json
 import logging
 import math
-import os
 import resource
 import time
 from collections import deque
@@ -754,30 +751,20 @@ def study_lock(out: Path) -> Iterator[None]:
     """Hold ``out/.lock`` exclusively while a command works on the study folder ``out``.
 
     Why: two ``strikesim calibrate`` commands on one folder would both append generations to one
-    history database and overwrite each other's tables. ``flock`` is released by the kernel when
-    the process ends however it ends, so a killed study never leaves a stale lock; the file stays
-    (removing it would race with the next holder) and holds the holder's pid for the message.
-    The folder is created if absent (a new study's); the lock file is all this writes.
+    history database and overwrite each other's tables. The lock is
+    :func:`strikesim.results.folder_lock` (a killed study leaves no stale lock). The folder is
+    created if absent (a new study's); the lock file is all this writes.
     """
     results.make_parents(out)
-    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-            raise
-        raise ConfigError(
+
+    def in_use(holder: str) -> ConfigError:
+        return ConfigError(
             f"--out={out} is in use by another strikesim calibrate (pid {holder}); allowed: "
             "wait for it to end, then run the same command to resume, or another --out"
-        ) from None
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        )
+
+    with results.folder_lock(out / LOCK, in_use):
         yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def check_folder(out: Path) -> None:
@@ -911,7 +898,7 @@ def shipped_posterior(posterior: pd.DataFrame) -> pd.DataFrame:
     """The posterior as shipped (``posterior.csv``, copied to
     ``scenarios/calibration/<name>_posterior.csv``): ``draw`` and the config keys, and
     ``weight`` only when the weights differ — a reader takes rows uniformly without it
-    (:mod:`strikesim.engine.draws`), and one generation at ``T = 1`` weighs all alike."""
+    (:mod:`strikesim.draws`), and one generation at ``T = 1`` weighs all alike."""
     weights = posterior["weight"].to_numpy(float)
     if np.allclose(weights, weights.mean(), rtol=1e-12, atol=0.0):
         return posterior.drop(columns="weight")

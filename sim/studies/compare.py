@@ -33,6 +33,18 @@ seed) is read for it.
 documented earlier marches and strikes too, :func:`strikesim.studies.tables.event_outcomes`), so
 ``--outcome marchers@march_2026_01_10`` compares the 10 Jan march across the levels.
 
+**Predictive intervals.** Beside each mean and its CI, a cell gives the median and the central
+90% interval of its runs (5th-95th percentile): where the runs will fall, not where their mean
+is. What that interval means depends on the behaviour the jobs ran with, which each job's
+summary records (``posterior``): with ``behavior.posterior`` set (the shipped behaviour) every
+seed draws its own parameter values from the calibrated posterior, so the replications are
+posterior predictive draws and the interval is a 90% **predictive interval** — the calibration's
+parameter uncertainty plus simulation noise, the range issue #13 asks to quote beside a point
+estimate ("marchers 27,000, 90% interval 16,000-44,000"); with a fixed point set
+(``behavior=default``) it is the **spread over seeds**, simulation noise only. The report says
+which. A paired difference keeps its CI of the mean (a pair shares the seed, hence the draw);
+its 90% interval over the pairs is the spread of the effect over draws.
+
 A sweep that varies only the seed is a replication study: its table is the spread of the
 replications (mean, sd, CI, quantiles) with no differences.
 
@@ -44,6 +56,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +89,12 @@ CI_DESCRIPTIONS = {
 }
 OUTCOME_ALIASES = {"strikers": "striking_workers"}
 FEW_REPLICATIONS = 10  # below this, the report suggests --ci t
+PREDICTIVE = 0.90
+"""The central interval of the runs reported beside the mean: 5th-95th percentile."""
+FEW_FOR_INTERVAL = 20  # below this a 90% interval's ends are interpolated between the extremes
+TEXT_WIDTH = 100  # the header lines of comparison.txt that are wrapped
+PREDICTIVE_KIND = "predictive interval over posterior draws"
+SEEDS_KIND = "spread over seeds"
 # The campaign curve that leads to each outcome: (time-series form, agent type or None, name).
 # Outcomes with no campaign counterpart show the projected marchers.
 CURVES = {
@@ -89,7 +108,19 @@ CURVES = {
 PLAN_ALLOWED = f"the {PLAN} written by 'strikesim -m ...'"
 SUMMARY_ALLOWED = f"the {results.SUMMARY} of a finished run (seed, marchers, observed.marchers)"
 OBSERVED = ("observed", "observed_low", "observed_high")
-NOT_OUTCOMES = {"sweep", "job", "folder", "seed", "status", *OBSERVED, *tables.NOT_OUTCOMES}
+BEHAVIOUR = ("posterior", "pinned")
+"""Per job, from its summary: the posterior it drew from ("" for a fixed point set) and the
+behaviour keys it held fixed (comma-separated)."""
+NOT_OUTCOMES = {
+    "sweep",
+    "job",
+    "folder",
+    "seed",
+    "status",
+    *OBSERVED,
+    *BEHAVIOUR,
+    *tables.NOT_OUTCOMES,
+}
 
 
 @dataclass(frozen=True)
@@ -118,6 +149,18 @@ class ComparisonResult:
     def has_target(self) -> bool:
         """Is there a target to reach: given, or the published figure for marchers?"""
         return self.target is not None or self.outcome == DEFAULT_OUTCOME
+
+    @property
+    def posteriors(self) -> list[str]:
+        """The posteriors the jobs drew from (empty: every job ran a fixed point set)."""
+        names = self.jobs.get("posterior", pd.Series(dtype=str)).fillna("")
+        return sorted({str(p) for p in names if p})
+
+    @property
+    def interval_kind(self) -> str:
+        """What the cells' 90% intervals are: :data:`PREDICTIVE_KIND` when every job drew from
+        a posterior, :data:`SEEDS_KIND` when none did, "mixed" otherwise."""
+        return _interval_kind(self.jobs)
 
     @property
     def curve_name(self) -> str:
@@ -218,7 +261,7 @@ def _sweep_rows(folder: Path, plan: dict[str, Any]) -> list[dict[str, Any]]:
             if not results.is_finished(path):
                 continue
             row = base | {"seed": summary["seed"], **tables.outcomes(summary)}
-            row |= _observed(summary)
+            row |= _observed(summary) | _behaviour(summary)
         rows.append(row)
     for cell_rows in need_observed.values():
         observed = _cell_observed(cell_rows)
@@ -269,12 +312,23 @@ def _observed(summary: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def _cell_observed(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """The published figure of a cell, from the first of its jobs whose summary is there."""
+def _behaviour(summary: dict[str, Any]) -> dict[str, str]:
+    """The posterior a run drew from ("" for a fixed point set) and the keys it held fixed."""
+    posterior = summary.get("posterior")
+    if not isinstance(posterior, dict):
+        return {"posterior": "", "pinned": ""}
+    pinned = posterior.get("pinned") or []
+    return {"posterior": str(posterior.get("name") or ""), "pinned": ",".join(map(str, pinned))}
+
+
+def _cell_observed(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The published figure and the behaviour of a cell (neither depends on the seed), from the
+    first of its jobs whose summary is there."""
     for row in rows:
         path = Path(row["folder"]) / results.SUMMARY
         if path.is_file():
-            return _observed(read_job_summary(path))
+            summary = read_job_summary(path)
+            return _observed(summary) | _behaviour(summary)
     raise ConfigError(
         f"no {results.SUMMARY} in the job folders of {rows[0]['folder']} and its replications; "
         f"allowed: {SUMMARY_ALLOWED}"
@@ -533,6 +587,18 @@ def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
     return low, 1.0 if successes == trials else min(1.0, centre + half)
 
 
+def _interval_kind(jobs: pd.DataFrame) -> str:
+    """What a 90% interval over these jobs is: a predictive interval when each drew its
+    parameters from a posterior, the spread over seeds when none did (jobs read before
+    summaries recorded it count as a fixed point set), "mixed" otherwise."""
+    if "posterior" not in jobs:
+        return SEEDS_KIND
+    drew = jobs["posterior"].fillna("").astype(str) != ""
+    if drew.all():
+        return PREDICTIVE_KIND
+    return SEEDS_KIND if not drew.any() else "mixed"
+
+
 def targets(jobs: pd.DataFrame, outcome: str, target: float | None) -> pd.Series | None:
     """The value each run should reach: ``target``, else its published figure for marchers."""
     if target is not None:
@@ -543,7 +609,8 @@ def targets(jobs: pd.DataFrame, outcome: str, target: float | None) -> pd.Series
 
 
 def describe(values: np.ndarray, goal: np.ndarray | None, ci: str) -> dict[str, float]:
-    """A cell's numbers: runs, mean and its CI, sd, quantiles, P(>= target) and its interval."""
+    """A cell's numbers: runs, mean and its CI, sd, quantiles (q05-q95: the central 90%
+    interval of the runs, :data:`PREDICTIVE`), P(>= target) and its interval."""
     values = np.asarray(values, float)
     n = len(values)
     low, high = mean_ci(values, ci)
@@ -587,7 +654,8 @@ def level_table(
     ci: str = "bootstrap",
 ) -> pd.DataFrame:
     """One row per level (cell) of ``by``: the numbers of :func:`describe`, the published
-    figure (marchers), the outcome and the CI method. No factor: one row, the replications."""
+    figure (marchers), what its q05-q95 interval is (``interval``: :data:`PREDICTIVE_KIND` or
+    :data:`SEEDS_KIND`), the outcome and the CI method. No factor: one row, the replications."""
     goal = targets(jobs, outcome, target)
     rows = []
     for values, group in groups(jobs, by):
@@ -599,6 +667,7 @@ def level_table(
         )
         if outcome == DEFAULT_OUTCOME:
             row |= {name: float(group[name].mean()) for name in OBSERVED if name in group}
+        row |= {"interval": _interval_kind(group)}
         rows.append(row | {"outcome": outcome, "ci_method": ci})
     table = pd.DataFrame(rows)
     for key in by:  # labels keep the sweep's order (a heatmap, a re-read table)
@@ -607,7 +676,17 @@ def level_table(
     return table
 
 
-DIFFERENCE_COLUMNS = ["pairs", "mean_difference", "sd_difference", "ci_low", "ci_high"]
+DIFFERENCE_COLUMNS = [
+    "pairs",
+    "mean_difference",
+    "sd_difference",
+    "ci_low",
+    "ci_high",
+    "q05",
+    "q95",
+]
+"""``q05``-``q95``: the central 90% interval of the paired differences themselves — over
+posterior draws, how much the effect varies with the parameters (the CI is of its mean)."""
 
 
 def raw_level(value: object) -> str:
@@ -635,6 +714,7 @@ def _paired(
         pairs = unique[unique[key] == level].merge(ref, on=pair_on, suffixes=("", "_ref"))
         diff = (pairs[outcome] - pairs[f"{outcome}_ref"]).to_numpy(float)
         low, high = mean_ci(diff, ci)
+        q05, q95 = np.quantile(diff, [0.05, 0.95]) if len(diff) else (np.nan, np.nan)
         yield {
             "level": raw_level(level),
             "reference": raw_level(reference),
@@ -643,6 +723,8 @@ def _paired(
             "sd_difference": diff.std(ddof=1) if len(diff) > 1 else np.nan,
             "ci_low": low,
             "ci_high": high,
+            "q05": float(q05),
+            "q95": float(q95),
         }
 
 
@@ -842,6 +924,7 @@ def write_outputs(out: Path, result: ComparisonResult) -> list[Path]:
         outcome=result.outcome,
         table=result.table,
         show_target=result.has_target,
+        predictive=result.interval_kind == PREDICTIVE_KIND,
     )
     if len(result.by) >= 2:
         pair = result.by[:2]
@@ -919,6 +1002,7 @@ def format_tables(result: ComparisonResult) -> str:
     lines = [
         f"{outcome_name(result.outcome)}{in_unit}: {len(jobs):,} finished jobs of {sweeps}",
         f"Mean: {CONFIDENCE:.0%} CI, {method}.",
+        *textwrap.wrap(interval_text(result), TEXT_WIDTH),
     ]
     if result.has_target:
         if result.target is not None:
@@ -936,14 +1020,23 @@ def format_tables(result: ComparisonResult) -> str:
             f"Note: {fewest} replications in the smallest cell; below ~10, percentile bootstrap "
             "intervals are too narrow (see --ci t)."
         )
+    if fewest < FEW_FOR_INTERVAL:
+        lines.append(
+            f"Note: {fewest} runs in the smallest cell; a {PREDICTIVE:.0%} interval's ends rest "
+            f"on data from ~{FEW_FOR_INTERVAL} runs up (below, they are interpolated between the "
+            "extremes)."
+        )
     if not result.by:
         lines.append(f"No factor but the seed varies: the spread of {len(jobs):,} replications.")
     lines += ["", _cells_text(result, places), ""]
     if not result.differences.empty:
+        over = "posterior draws" if result.interval_kind == PREDICTIVE_KIND else "pairs"
         lines += [
             "Paired differences: each level minus the reference level, runs paired by seed and "
             "every other factor",
-            f"(common random numbers); {CONFIDENCE:.0%} CI, {method}.",
+            f"(common random numbers); {CONFIDENCE:.0%} CI of the mean, {method};",
+            f"{PREDICTIVE:.0%} interval: 5th-95th percentile of the paired differences over "
+            f"{over}.",
             _differences_text(result.differences, unit, []),
             "",
         ]
@@ -957,14 +1050,38 @@ def format_tables(result: ComparisonResult) -> str:
     return "\n".join(lines).rstrip()
 
 
+def interval_text(result: ComparisonResult) -> str:
+    """The line that says what the cells' 90% intervals are: a predictive interval over
+    posterior draws, or the spread over seeds of a fixed point set — the same numbers mean
+    different things, and a reader quoting one must know which."""
+    share = f"{PREDICTIVE:.0%} interval: 5th-95th percentile of the runs"
+    kind = result.interval_kind
+    if kind == PREDICTIVE_KIND:
+        held_keys = result.jobs.get("pinned", pd.Series(dtype=str)).fillna("")
+        pinned = sorted({k for p in held_keys for k in str(p).split(",") if k})
+        held = f"; held fixed: {', '.join(pinned)}" if pinned else ""
+        return (
+            f"{share}, a {PREDICTIVE_KIND} (behavior.posterior={', '.join(result.posteriors)}: "
+            f"each seed draws its parameters; parameter uncertainty plus simulation noise{held})."
+        )
+    if kind == SEEDS_KIND:
+        return (
+            f"{share}, the {SEEDS_KIND} (a fixed point set, no behavior.posterior: simulation "
+            "noise only, not a predictive interval)."
+        )
+    return (
+        f"{share}; some jobs drew from a posterior and some did not: a cell's interval is a "
+        f"{PREDICTIVE_KIND} or the {SEEDS_KIND} as comparison.csv's 'interval' column says."
+    )
+
+
 def _cells_text(result: ComparisonResult, places: int) -> str:
     table, by = result.table, result.by
     header = [style.factor_label(k) for k in by] + ["Runs", "Mean", f"{CONFIDENCE:.0%} CI", "SD"]
-    quantiles = [("q05", "5%"), ("median", "Median"), ("q95", "95%")]
+    intervals = [("q05", "q95", f"{PREDICTIVE:.0%} interval")]
     if not by:
-        quantiles = [("q05", "5%"), ("q25", "25%"), ("median", "Median"), ("q75", "75%")]
-        quantiles.append(("q95", "95%"))
-    header += [name for _, name in quantiles]
+        intervals.insert(0, ("q25", "q75", "50% interval"))
+    header += ["Median", *(name for *_, name in intervals)]
     unit = outcome_unit(result.outcome)
     if result.has_target:
         header += ["Target", "P(>= target)", f"{CONFIDENCE:.0%} CI"]
@@ -977,7 +1094,8 @@ def _cells_text(result: ComparisonResult, places: int) -> str:
             style.interval(row["ci_low"], row["ci_high"], places),
             style.number(row["sd"], places),
         ]
-        cells += [style.number(row[column], places) for column, _ in quantiles]
+        cells.append(style.number(row["median"], places))
+        cells += [style.interval(row[low], row[high], places) for low, high, _ in intervals]
         if result.has_target:
             cells += [
                 style.number(row["target"], style.decimals(table["target"], unit)),
@@ -993,7 +1111,7 @@ def _differences_text(frame: pd.DataFrame, unit: str, at: list[str]) -> str:
     """Paired differences as a text table; ``at``: the factors an interaction row is at."""
     places = style.decimals(frame["mean_difference"], unit)
     header = ["Factor", "Level", "Reference"] + (["At"] if at else [])
-    header += ["Pairs", "Difference", f"{CONFIDENCE:.0%} CI"]
+    header += ["Pairs", "Difference", f"{CONFIDENCE:.0%} CI", f"{PREDICTIVE:.0%} interval"]
     rows = []
     for _, row in frame.iterrows():
         cells = [style.factor_label(row["factor"]), row["level"], row["reference"]]
@@ -1006,9 +1124,10 @@ def _differences_text(frame: pd.DataFrame, unit: str, at: list[str]) -> str:
             f"{int(row['pairs']):,}",
             style.number(row["mean_difference"], places, sign=True),
             style.interval(row["ci_low"], row["ci_high"], places, sign=True),
+            style.interval(row["q05"], row["q95"], places, sign=True),
         ]
         rows.append(cells)
-    right = [False] * (4 if at else 3) + [True] * 3
+    right = [False] * (4 if at else 3) + [True] * 4
     return text_table(header, rows, right)
 
 

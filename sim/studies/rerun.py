@@ -10,7 +10,7 @@ difference found afterwards comes with its likely cause.
 
 The steps are separate functions so that the command line can report between them:
 :func:`load_run` (refuses a folder that is not a finished run, before any work),
-:func:`provenance_notes`, then :func:`strikesim.run.simulate` and :func:`differences`.
+:func:`provenance_notes`, then :func:`simulate_again` and :func:`differences`.
 :func:`rerun` does all of it for a script.
 """
 
@@ -33,7 +33,7 @@ from omegaconf.errors import OmegaConfBaseException
 from strikesim import provenance, results
 from strikesim.config import ConfigError, StrikeConfig, validate
 from strikesim.provenance import check_same_code, check_same_data
-from strikesim.run import RunResult, simulate
+from strikesim.run import RunResult, simulate, simulate_with_interval
 
 NOT_COMPARED = {"wall_time_s", "peak_rss_mib", "files", *provenance.PROVENANCE_KEYS}
 """Summary keys that are no outcome: time, memory, file sizes (they depend on the parquet
@@ -221,9 +221,17 @@ def differences(recorded: RecordedRun, result: RunResult) -> list[str]:
     )
 
 
+def simulate_again(recorded: RecordedRun) -> RunResult:
+    """The recorded run simulated again as it was first: with its posterior predictive interval
+    when the record has one (the command's runs do, a sweep's jobs do not)."""
+    if recorded.summary.get("predictive"):
+        return simulate_with_interval(recorded.config)
+    return simulate(recorded.config)
+
+
 def rerun(folder: Path) -> RerunOutcome:
     """Load the run in ``folder``, run its config again and compare; writes nothing."""
     recorded = load_run(folder)
     notes = provenance_notes(recorded)
-    result = simulate(recorded.config)
+    result = simulate_again(recorded)
     return RerunOutcome(recorded, result, notes, differences(recorded, result))

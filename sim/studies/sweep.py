@@ -49,8 +49,6 @@ alone from the overrides in the index.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import functools
 import hashlib
 import itertools
@@ -104,7 +102,7 @@ TASK_MOST = 256
 TASKS_PER_WORKER = 2
 # the override keys that decide a job's city (strikesim.run.city_key), read from its overrides
 CITY_KEYS = ("seed", "population", "network")
-_held_locks: dict[Path, int] = {}  # sweep folder -> locked file descriptor, until finish_sweep
+_held_locks: dict[Path, contextlib.ExitStack] = {}  # sweep folder -> its lock, until finish_sweep
 _held_to_run: dict[Path, list[int]] = {}  # sweep folder -> unfinished jobs when it was opened
 _held_plots: dict[Path, bool] = {}  # sweep folder -> write each job's turnout.png (--plots)
 
@@ -182,8 +180,36 @@ def plan_sweep(args: Sequence[str], root: Path = SWEEPS_ROOT) -> SweepPlan:
     explicit = [a.split("=", 1)[1] for a in hydra_args if key_of(a) == "hydra.sweep.dir"]
     plan = build_plan(params, task, explicit[-1] if explicit else None, root)
     plan.command = " ".join(["strikesim", *args])
-    check_jobs(plan.jobs)
+    check_jobs(checked_jobs(plan.jobs))
     return plan
+
+
+def checked_jobs(jobs: list[list[str]]) -> list[list[str]]:
+    """The jobs whose check (:func:`strikesim.compose.check_jobs`) checks them all.
+
+    Why: checking costs ~1 ms a job in Hydra's parser alone, 10 s before the first job of a
+    10,000-seed sweep. The jobs are the product of a few overrides, so it is enough to check
+    one job per distinct set of overrides but the seed (each such set is composed once anyway)
+    and the seeds themselves by their extremes: every seed here came out of Hydra's parser
+    already, and an integer seed is valid when the smallest and the largest are. Any other seed
+    (``seed=a``, ``seed=01``) is checked as given.
+    """
+    picked: dict[tuple[str, ...], list[str]] = {}
+    seeds: dict[int, list[str]] = {}
+    for job in jobs:
+        picked.setdefault(tuple(o for o in job if key_of(o) != "seed"), job)
+        for override in job:
+            if key_of(override) != "seed":
+                continue
+            value = override.split("=", 1)[1]
+            if re.fullmatch(r"-?[1-9][0-9]*|0", value):  # what Hydra reads as an int, no other
+                seeds.setdefault(int(value), job)
+            else:
+                picked.setdefault((override,), job)
+    if seeds:
+        picked.setdefault(("seed", "min"), seeds[min(seeds)])
+        picked.setdefault(("seed", "max"), seeds[max(seeds)])
+    return list({id(job): job for job in picked.values()}.values())
 
 
 def build_plan(
@@ -364,33 +390,32 @@ def _check_folder(plan: SweepPlan) -> None:
 
 
 def _lock(folder: Path) -> None:
-    """Hold ``<folder>/.lock`` exclusively (flock: released by the kernel if this process dies)."""
+    """Hold ``<folder>/.lock`` (:func:`strikesim.results.folder_lock`) until :func:`unlock`.
+
+    The lock outlives this call (the command opens the sweep, Hydra runs it, the command closes
+    it), so its context is kept open in ``_held_locks``.
+    """
     if folder in _held_locks:
         return
-    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-            raise
-        raise ConfigError(
+
+    def in_use(holder: str) -> ConfigError:
+        return ConfigError(
             f"hydra.sweep.dir={str(folder)!r} is being written by another strikesim process "
             f"(pid {holder}); allowed: wait for it to end, then run the same command to resume"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    _held_locks[folder] = fd
+        )
+
+    held = contextlib.ExitStack()
+    held.enter_context(results.folder_lock(folder / LOCK, in_use))
+    _held_locks[folder] = held
 
 
 def unlock(folder: Path) -> None:
     """Release this process's lock on the sweep in ``folder``, if it holds one."""
     _held_to_run.pop(folder, None)
     _held_plots.pop(folder, None)
-    fd = _held_locks.pop(folder, None)
-    if fd is not None:
-        os.close(fd)  # closing releases the flock; the file stays (removing it would race)
+    held = _held_locks.pop(folder, None)
+    if held is not None:
+        held.close()  # releases the flock; the file stays (removing it would race)
 
 
 def report_leftovers(folder: Path) -> None:
@@ -525,7 +550,7 @@ def run_job(cfg: DictConfig) -> list[float | None]:
     num = job_numbers(folder)[tuple(sorted(overrides))]
     jobs = plan_jobs(folder)
     members = session_tasks(folder, str(_session(folder).get("id"))).get(num, [num])
-    configs = JobConfigs({_without_seed(overrides): to_config(cfg)})
+    configs = JobConfigs({_without_seed(overrides): to_config(cfg, overrides)})
     configs.prepare([jobs[n] for n in members])
     return execute_jobs(folder, [(n, jobs[n]) for n in members], configs.get)
 

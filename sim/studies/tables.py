@@ -98,11 +98,29 @@ def write_tables(folder: Path, jobs: list[dict[str, Any]], factors: list[str]) -
     table = pd.DataFrame(rows)
     for key in {*factors, "seed"}:
         table[key] = typed(table[key].astype(str))
-    done = table.loc[table["status"] == "done", ["job", *factors]].to_dict("records")
-    series = [
-        pd.read_parquet(folder / str(row["job"]) / results.TIMESERIES).assign(**row) for row in done
-    ]
+    series = job_series(folder, table.loc[table["status"] == "done", ["job", *factors]])
     results.write_parquet(folder / RESULTS, table)
-    if series:
-        results.write_parquet(folder / TIMESERIES, pd.concat(series, ignore_index=True))
+    if series is not None:
+        results.write_parquet(folder / TIMESERIES, series)
     return table
+
+
+def job_series(folder: Path, jobs: pd.DataFrame) -> pd.DataFrame | None:
+    """Every job's ``timeseries.parquet`` in one frame, with the columns of ``jobs`` (its number
+    and factor values) repeated on each of its rows; None without jobs.
+
+    Read as Arrow tables and converted to pandas once: a sweep's tables are rebuilt from every
+    job folder when a session closes, and one pandas frame per job cost more than the job's
+    own files took to write (~1.5 ms a job, ~15 s at the end of a 10,000-job sweep).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if jobs.empty:
+        return None
+    parts = [pq.read_table(folder / str(job) / results.TIMESERIES) for job in jobs["job"]]
+    series = pa.concat_tables(parts, promote_options="default").to_pandas()
+    rows = [part.num_rows for part in parts]
+    for key in jobs.columns:
+        series[key] = jobs[key].repeat(rows).reset_index(drop=True)
+    return series

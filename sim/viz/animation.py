@@ -1,8 +1,9 @@
 """The cascade on the network beside the turnout curve, as a GIF (and MP4): ``strikesim animate``.
 
 For slides and handouts. One frame per day: the campaign's start (day 0), each campaign day, the
-strike day. The town is the classroom demo's (``population=classroom``, at most 1,000 drawn
-people) unless overrides say otherwise; any Hydra override works as for a run.
+strike day. The town and settings are the classroom page's (a metro sample of 1,000 people,
+``behavior=default``: :data:`strikesim.viz.demo.scene.TOWN`; at most 1,000 drawn people) unless
+overrides say otherwise; any Hydra override works as for a run.
 
 A view: :func:`animation_config` refuses a town too big to draw (ConfigError), :func:`animate`
 draws the days once (:class:`Movie`) and writes the files, returning their paths. The command line
@@ -45,7 +46,7 @@ from strikesim.viz.demo.palette import (
     STATE_COLOURS,
     UNION_EDGE,
 )
-from strikesim.viz.demo.scene import MAX_DRAWN
+from strikesim.viz.demo.scene import MAX_DRAWN, TOWN
 
 DEFAULT_FPS = 2.0  # frames (days) per second: a campaign of a few weeks plays in seconds
 DPI = 80
@@ -56,14 +57,22 @@ RGB = tuple[int, int, int]
 
 
 def animation_config(overrides: list[str]) -> StrikeConfig:
-    """The classroom town unless a population is given; at most :data:`MAX_DRAWN` agents."""
-    base = [] if any(o.startswith("population=") for o in overrides) else ["population=classroom"]
+    """The classroom page's town and settings (:data:`~strikesim.viz.demo.scene.TOWN`: a metro
+    sample of 1,000, ``behavior=default``) under ``overrides``; a population or behaviour
+    preset given replaces the page's, a key given replaces its value. At most
+    :data:`MAX_DRAWN` agents."""
+    given = [o.lstrip("+~").split("=", 1)[0] for o in overrides]
+    base = [
+        o
+        for o in TOWN
+        if (key := o.split("=", 1)[0]) not in given and key.split(".")[0] not in given
+    ]
     config = compose_config([*base, *overrides])
     agents = config.population.size // config.population.scale
     if agents > MAX_DRAWN:
         raise ConfigError(
             f"population.size / population.scale = {agents:,} agents; allowed: at most "
-            f"{MAX_DRAWN:,} drawn (e.g. population=classroom)"
+            f"{MAX_DRAWN:,} drawn (e.g. population.size=1000)"
         )
     return config
 
@@ -128,7 +137,7 @@ class Movie:
         draw_participation(model, self.chart_ax)
         when = "strike day" if not model.running else f"campaign day {model.day}"
         self.figure.suptitle(
-            f"{config.scenario.name}, {when}: projected marchers, whole city "
+            f"{config.scenario.name}, {when}: projected marchers, whole metro "
             f"{projected_city_marchers(model):,} (observed ~{config.scenario.observed_marchers:,})"
         )
         self.canvas.draw()

@@ -110,9 +110,14 @@ def plot_distribution(
     outcome: str = "marchers",
     table: pd.DataFrame | None = None,
     show_target: bool = False,
+    predictive: bool = False,
 ) -> list[Path]:
     """The outcome per run, one box per level (quartiles, whiskers 5-95%), the runs as points,
     and each level's mean with its 95% CI; the target and the published range where known.
+
+    ``predictive``: the runs are posterior predictive draws (``behavior.posterior``), so the
+    whiskers are the 90% predictive interval, and the title says so; otherwise they are the
+    spread over seeds of one parameter set.
 
     ``table`` is the comparison's level table (same levels, same order): means, CIs, targets and
     published ranges come from it, so the figure shows the numbers of the table.
@@ -164,7 +169,8 @@ def plot_distribution(
         ax.set_xlabel(_axis_label(by))
         ax.set_ylabel(outcome_label(outcome))
         _people_axis(ax, unit)
-        ax.set_title("Runs (points), quartiles (box), 5\N{EN DASH}95% (whiskers)")
+        whiskers = "90% predictive interval" if predictive else "5\N{EN DASH}95% over seeds"
+        ax.set_title(f"Runs (points), quartiles (box), {whiskers} (whiskers)")
         ax.legend(loc="best")
         return style.save_figure(fig, path)
 
@@ -350,9 +356,14 @@ def plot_effects(
 ) -> list[Path]:
     """Paired differences with their 95% CIs (a forest plot): for each factor, each level minus
     the reference over all levels of the others (squares), then at each level of the others
-    (circles). Effects whose circles disagree are interactions."""
+    (circles). Effects whose circles disagree are interactions.
+
+    A thin grey line behind each marker spans the 90% interval of the paired differences
+    themselves (``q05``-``q95``, where the table has them): the CI says where the mean effect
+    is, the line how much the effect varies between runs (over posterior draws, with the
+    parameters)."""
     unit = outcome_unit(outcome)
-    rows: list[tuple[str, float, float, float, str, bool]] = []
+    rows: list[tuple[str, tuple[float, ...], str, bool]] = []
     factors = list(dict.fromkeys(differences["factor"]))
     colours = (
         style.series_colours(len(factors))
@@ -364,7 +375,7 @@ def plot_effects(
         label = style.factor_label(factor)
         for _, row in differences[differences["factor"] == factor].iterrows():
             name = f"{label}: {_shown(row['level'])} vs {_shown(row['reference'])}"
-            rows.append((name, *_estimate(row), colour_of[factor], True))
+            rows.append((name, _estimate(row), colour_of[factor], True))
             if interactions.empty:
                 continue
             mine = interactions[
@@ -377,16 +388,19 @@ def plot_effects(
                     for k in where
                     if at[k] is not None
                 )
-                rows.append((f"    at {text}", *_estimate(at), colour_of[factor], False))
+                rows.append((f"    at {text}", _estimate(at), colour_of[factor], False))
     more = len(rows) - MAX_EFFECT_ROWS
     rows = rows[:MAX_EFFECT_ROWS]
     with style.figure_style():
         longest = max((len(r[0]) for r in rows), default=0)  # labels take their room
         fig, ax = plt.subplots(
-            figsize=(4.5 + 0.065 * longest, 0.3 * len(rows) + 1.6), layout="constrained"
+            figsize=(4.5 + 0.065 * longest, 0.3 * len(rows) + 1.9), layout="constrained"
         )
         y = np.arange(len(rows))[::-1]
-        for position, (_, mean, low, high, colour, marginal) in zip(y, rows, strict=True):
+        for position, (_, estimate, colour, marginal) in zip(y, rows, strict=True):
+            mean, low, high, q05, q95 = estimate
+            if np.isfinite(q05) and np.isfinite(q95):
+                ax.hlines(position, q05, q95, color="#BBBBBB", lw=0.9, zorder=1)
             error = [[np.nan_to_num(mean - low)], [np.nan_to_num(high - mean)]]
             ax.errorbar(
                 [mean],
@@ -407,7 +421,8 @@ def plot_effects(
         _people_axis(ax, unit, axis="x")
         note = f" (first {MAX_EFFECT_ROWS} rows)" if more > 0 else ""
         ax.set_title(
-            f"Each level minus the reference, paired by seed; 95% CI{note}\n"
+            f"Each level minus the reference, paired by seed{note}\n"
+            "95% CI (bars), 90% interval of the differences (grey)\n"
             "\N{BLACK SQUARE} over the other factors   \N{WHITE CIRCLE} at one level of them"
         )
         return style.save_figure(fig, path)
@@ -421,5 +436,7 @@ def _shown(level: str) -> str:
         return level
 
 
-def _estimate(row: pd.Series) -> tuple[float, float, float]:
-    return float(row["mean_difference"]), float(row["ci_low"]), float(row["ci_high"])
+def _estimate(row: pd.Series) -> tuple[float, float, float, float, float]:
+    """Mean difference, its CI, and the 90% interval of the differences (NaN if absent)."""
+    spread = [float(row[k]) if k in row and row[k] is not None else np.nan for k in ("q05", "q95")]
+    return (float(row["mean_difference"]), float(row["ci_low"]), float(row["ci_high"]), *spread)

@@ -224,3 +224,131 @@ def plot_attribution(summary: pd.DataFrame, per_seed: pd.DataFrame, title: str, 
     """:func:`attribution_figure`, saved as a PNG at ``path``."""
     save_figure(attribution_figure(summary, per_seed, title), path)
     return path
+
+
+def attribution_intervals_figure(
+    summary: pd.DataFrame, per_seed: pd.DataFrame, ranks: pd.DataFrame, title: str
+) -> plt.Figure:
+    """What each endorser brought over posterior draws (left) and how likely each rank (right).
+
+    Why not bars of the mean: when the parameters are uncertain, a mean hides that the answer
+    can be several times larger or smaller and that the order can flip. So the left panel draws,
+    per organization, Shapley and leave-one-out over draws: a thick bar from the 5% to the 95%
+    quantile (``summary``'s ``*_q05``, ``*_q95``: the central 90% predictive interval), a white
+    dot at the median, small dots for single draws (``per_seed``), and in black the mean with
+    its 95% CI (``*_mean``, ``*_ci_low``, ``*_ci_high``), so that the mean's precision is not
+    mistaken for the spread of the answer. The right panel stacks, per organization, the share
+    of draws in which it ranks 1st, 2nd, ... (``ranks``: columns ``rank_1`` ... ``rank_n``, rows
+    the organizations), 1st darkest, in cividis: a sequential colour map that reads the same with
+    every common colour-vision deficiency and in grey; P(1st) is written beside each row.
+
+    ``summary`` is indexed by organization in the order to draw (largest first), and ``ranks``
+    has the same rows.
+    """
+    orgs = list(summary.index)
+    y = np.arange(len(orgs))
+    height = 0.38
+    fig, (ax, right) = plt.subplots(
+        1,
+        2,
+        figsize=(12, 1.4 + 0.6 * len(orgs)),
+        sharey=True,
+        width_ratios=(2.2, 1),
+        layout="constrained",
+    )
+    series = [
+        ("shapley", "shapley", "Shapley value", BLUE),
+        ("loo", "leave_one_out", "leave-one-out", ORANGE),
+    ]
+    for i, (prefix, column, name, colour) in enumerate(series):
+        offset = y + (i - 0.5) * height
+        ax.hlines(
+            offset,
+            summary[f"{prefix}_q05"].to_numpy(float),
+            summary[f"{prefix}_q95"].to_numpy(float),
+            colors=colour,
+            linewidth=7,
+            label=f"{name}: central 90% of draws",
+            gid=f"{prefix}_interval",
+        )
+        for row, org in enumerate(orgs):
+            values = per_seed.loc[per_seed["organization"] == org, column].to_numpy(float)
+            ax.plot(
+                values,
+                np.full(len(values), offset[row] + 0.12),
+                linestyle="none",
+                marker=".",
+                markersize=3,
+                color=BLACK,
+                alpha=0.4,
+                label="one draw" if i == 0 and row == 0 else None,
+            )
+        ax.plot(
+            summary[f"{prefix}_median"].to_numpy(float),
+            offset,
+            linestyle="none",
+            marker="o",
+            markersize=6,
+            markerfacecolor="white",
+            markeredgecolor=BLACK,
+            label="median" if i == 0 else None,
+            gid=f"{prefix}_median",
+        )
+        mean = summary[f"{prefix}_mean"].to_numpy(float)
+        ax.errorbar(
+            mean,
+            offset - 0.12,
+            xerr=np.vstack(
+                [
+                    mean - summary[f"{prefix}_ci_low"].to_numpy(float),
+                    summary[f"{prefix}_ci_high"].to_numpy(float) - mean,
+                ]
+            ),
+            fmt="D",
+            markersize=3,
+            color=BLACK,
+            elinewidth=1,
+            capsize=2,
+            label="mean, 95% CI" if i == 0 else None,
+        )
+    ax.axvline(0, color=BLACK, linewidth=0.6)
+    _people_ticks(ax.xaxis, per_seed[["shapley", "leave_one_out"]].to_numpy(float))
+    ax.set_yticks(y, orgs)
+    ax.invert_yaxis()  # the largest contribution on top
+    ax.set_xlabel("marchers brought by the organization's endorsement (people)")
+    ax.legend(fontsize=8, loc="lower right")
+
+    cmap = plt.get_cmap("cividis")
+    n = len(ranks.columns)
+    left = np.zeros(len(orgs))
+    shares = ranks.loc[orgs]
+    for k, column in enumerate(shares.columns):
+        width = shares[column].to_numpy(float)
+        right.barh(
+            y,
+            width,
+            0.7,
+            left=left,
+            color=cmap(k / max(n - 1, 1)),
+            edgecolor="white",
+            linewidth=0.5,
+            label=f"rank {k + 1}",
+        )
+        left += width
+    for row, p in enumerate(shares.iloc[:, 0]):
+        right.annotate(
+            f"P(1st) {p:.2f}", (1.02, y[row]), va="center", fontsize=8, annotation_clip=False
+        )
+    right.set_xlim(0, 1)
+    right.set_xlabel("share of draws holding each rank")
+    right.legend(fontsize=7, ncols=min(n, 4), loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    fig.suptitle(_title(title), fontsize=9)
+    return fig
+
+
+def plot_attribution_intervals(
+    summary: pd.DataFrame, per_seed: pd.DataFrame, ranks: pd.DataFrame, title: str, path: Path
+) -> Path:
+    """:func:`attribution_intervals_figure`, saved as a PNG at ``path``."""
+    save_figure(attribution_intervals_figure(summary, per_seed, ranks, title), path)
+    return path

@@ -3,8 +3,13 @@
 The model underneath is changing (dated events instead of one campaign, separate forms of
 participation), so this is the only module of the demo that touches :class:`StrikeModel`, and
 it reads its public surface: configs composed by ``compose_configs`` with keys set as keyword
-parameters (``StrikeModel(config, temperature_f=...)``), ``step()``, ``running``, ``day``,
-``committed``, ``population``, ``network``, ``totals()``, ``timeseries()`` and ``release()``.
+parameters (``StrikeModel(config, temperature_f=...)``, ``config_from_keywords``), ``step()``,
+``running``, ``day``, ``committed``, ``population``, ``network``, ``totals()``, ``timeseries()``
+and ``release()``. Where only the totals are needed (the projection over the towns, the
+endorser bars) it steps the model's kernel directly, as :func:`~strikesim.engine.ensemble.
+run_ensemble` does (``City.build``, ``Kernel(city, configs).run()``, ``totals(row)``; a run
+alone and an ensemble member are the same numbers, tests/test_ensemble.py), keeping each town's
+``City`` (its people and ties) for the next setting: see :func:`city_marchers`.
 Two more reads are marked where they happen, because the page needs them per person:
 ``marching`` (who marched on the latest action day) and ``calls`` (the call schedule: which
 organization's call reaches whom, on which channel, from which day). Both changed shape while
@@ -14,6 +19,8 @@ the model moved to dated events; :func:`_calls` is where to follow the next chan
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -21,11 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from strikesim import draws
 from strikesim.compose import compose_configs
 from strikesim.config import StrikeConfig
+from strikesim.engine.ensemble import check_shared
 from strikesim.engine.heterogeneity import CHANNELS as CALL_CHANNELS
 from strikesim.engine.heterogeneity import NEVER as NEVER_CALLED
-from strikesim.engine.model import StrikeModel
+from strikesim.engine.kernel import City, Kernel
+from strikesim.engine.model import StrikeModel, config_from_keywords
 from strikesim.engine.network import Network
 from strikesim.engine.outputs import CAMPAIGN
 from strikesim.engine.population import K12, KINDS, NONE, UNIVERSITY, WORKER
@@ -140,6 +150,55 @@ def town_marchers(config: StrikeConfig, **keys: Any) -> float:
         return float(model.totals()["marchers"])
     finally:
         model.release()
+
+
+def city_marchers(
+    config: StrikeConfig, seeds: Sequence[int], variants: list[dict[str, Any]]
+) -> np.ndarray:
+    """Marchers projected to the city (per capita of ``scenario.reference_population``), one
+    row per variant of config ``keys``, one column per town (seed); unrounded.
+
+    The numbers are ``StrikeModel(config, seed=seed, **keys).totals()``'s, computed as an
+    ensemble computes them: each town's variants stepped together in one
+    :class:`~strikesim.engine.kernel.Kernel` on the town's :class:`~strikesim.engine.kernel.
+    City`. Why not ``StrikeModel`` or ``run_ensemble``: a slider moves the projection of 20
+    towns, and of a run's ~20 ms (metro sample of 1,000) building the town is ~6 ms and the time
+    series the page does not need here ~4 ms; towns are kept (:data:`CITIES`), so a setting
+    that keeps the people and ties (weather, endorsers, preset) only steps the kernel.
+    """
+    checked = [config_from_keywords(config, **keys) for keys in variants]  # errors: once
+    out = np.empty((len(variants), len(seeds)))
+    for column, seed in enumerate(seeds if variants else ()):
+        members = [draws.resolve(config_from_keywords(c, seed=seed)) for c in checked]
+        check_shared(members)  # variants that change the town cannot share one
+        kernel = Kernel(_city(members[0]), members)
+        kernel.run()
+        for row, position in enumerate(kernel.order):
+            totals = kernel.totals(row)
+            factor = members[position].scenario.reference_population / float(totals["people"])
+            out[position, column] = totals["marchers"] * factor  # as TownRun.city_factor
+    return out
+
+
+CITIES = 64  # towns kept: 20 towns at three settings of the network sliders (~0.5 MB each)
+_cities: OrderedDict[tuple[int, str, str], City] = OrderedDict()
+_cities_lock = threading.Lock()
+
+
+def _city(config: StrikeConfig) -> City:
+    """The town (people, ties, organizations) of ``config``, built once per seed, population
+    and network (what a city is built from, :data:`~strikesim.engine.ensemble.SHARED`)."""
+    key = (config.seed, repr(config.population), repr(config.network))
+    with _cities_lock:
+        if key in _cities:
+            _cities.move_to_end(key)
+            return _cities[key]
+    city = City.build(config)
+    with _cities_lock:
+        _cities[key] = city
+        while len(_cities) > CITIES:
+            _cities.popitem(last=False)
+    return city
 
 
 def _calls(model: StrikeModel) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:

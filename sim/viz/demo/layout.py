@@ -1,23 +1,29 @@
 """Where each person of a town is drawn: one layout per network, computed once and cached.
 
 The layout is the slow part of drawing a town (networkx's spring layout takes ~10 s at 1,000
-nodes on a 2-core machine; igraph's Fruchterman-Reingold in C ~0.6 s, and ~0.06 s with its grid
-approximation of distant repulsion, which changes nothing visible at this size), so it is seeded
-(the same network always gets the same picture, on the page and in the animation) and cached.
+nodes on a 2-core machine; igraph's Fruchterman-Reingold in C ~0.5 s at 300 iterations on the
+metro sample's ~6,400 ties, ~0.2 s at :data:`LAYOUT_ITERATIONS` = 100, which look the same: a
+town of 1,000 with ~13 ties each is a disc either way), so it is seeded (the same network always
+gets the same picture, on the page and in the animation) and cached.
+
+Importing igraph imports matplotlib's pyplot if it can (for igraph's own plotting, which the
+demo never uses): ~0.5-1 s of the page's start-up. :func:`_igraph` imports it without.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import sys
 import threading
 from collections import OrderedDict
+from types import ModuleType
 
 import numpy as np
 
 from strikesim.engine.network import Network
 
-LAYOUT_ITERATIONS = 300
+LAYOUT_ITERATIONS = 100  # 300 drew the same disc at 2.7x the time (page start-up)
 _layouts: OrderedDict[str, np.ndarray] = OrderedDict()
 _layout_lock = threading.Lock()  # igraph's random generator is process-wide
 
@@ -30,8 +36,7 @@ def network_key(network: Network) -> str:
 
 def layout(network: Network, cache_size: int = 32) -> np.ndarray:
     """Node positions (n x 2), the same for the same network; cached per network."""
-    import igraph  # here, not above: igraph imports matplotlib (~1.5 s), which a page never needs
-
+    igraph = _igraph()
     key = network_key(network)
     with _layout_lock:
         if key not in _layouts:
@@ -53,3 +58,26 @@ def layout(network: Network, cache_size: int = 32) -> np.ndarray:
                 _layouts.popitem(last=False)
         _layouts.move_to_end(key)
         return _layouts[key]
+
+
+def _igraph() -> ModuleType:
+    """igraph, imported without matplotlib unless matplotlib is imported already.
+
+    Why: igraph's drawing module imports ``matplotlib.pyplot`` when it can and falls back to a
+    stand-in when the import fails; the page's server never needs it, and it was the largest
+    single cost of its start-up. matplotlib is hidden for the duration of that one import (a
+    ``None`` entry in ``sys.modules`` makes ``import matplotlib`` fail), then visible again, so
+    the animation and anything else import it as usual; only igraph's own plotting is off.
+    """
+    if "igraph" in sys.modules or "matplotlib" in sys.modules:
+        import igraph
+
+        return igraph
+    with _layout_lock:
+        sys.modules["matplotlib"] = None  # type: ignore[assignment]
+        try:
+            import igraph
+        finally:
+            if sys.modules.get("matplotlib", 0) is None:
+                del sys.modules["matplotlib"]
+    return igraph

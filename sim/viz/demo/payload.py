@@ -1,14 +1,18 @@
 """The page's data: plain JSON-able dicts, the same for the live server and the static export.
 
-Three kinds: the :func:`catalogue` (presets, sliders, organizations, colours), a *scene* (one
-:class:`~strikesim.viz.demo.scene.Settings` run on all :data:`~strikesim.viz.demo.scene.TOWNS`
-towns: who committed when and why, who marched, counts per day, the projection's median and
-range) and a *town* (one network: where each person is drawn, their kind, their ties). The
-browser draws; Python only counts, so both ways of serving show the same numbers.
+Four kinds: the :func:`catalogue` (presets, sliders, organizations, colours), a *scene* (one
+:class:`~strikesim.viz.demo.scene.Settings` run on some of the :data:`~strikesim.viz.demo.scene.
+TOWNS` towns: who committed when and why, who marched, counts per day), the :func:`projection`
+(the city projection of every town: median, range) and a *town* (one network: where each person
+is drawn, their kind, their ties). The browser draws; Python only counts, so both ways of
+serving show the same numbers. The live page asks for the drawn town's scene and the projection
+separately (each answers within a few tenths of a second); the export writes scenes of every
+town with their projection.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from typing import Any
 
@@ -16,7 +20,7 @@ import numpy as np
 
 from strikesim.engine.network import Network
 from strikesim.viz.demo import palette
-from strikesim.viz.demo.adapter import CHANNELS, TownRun, run_towns, town_marchers
+from strikesim.viz.demo.adapter import CHANNELS, TownRun, city_marchers, run_towns
 from strikesim.viz.demo.layout import layout, network_key
 from strikesim.viz.demo.scene import (
     DEFAULT_PRESET,
@@ -65,12 +69,11 @@ def scene_runs(settings: Settings, seeds: range = range(TOWNS)) -> list[TownRun]
 def scene(settings: Settings, runs: list[TownRun]) -> dict[str, Any]:
     """One scene: the settings' honest label, the scenario's record and the towns' runs.
 
-    With every town, also the projection over them; with fewer (the live page asks for the
-    drawn town first, so that a slider answers at once), ``projection`` is None.
+    With every town, also the projection over them (the same as :func:`projection`'s); with
+    fewer (the live page asks for the drawn town, then for the projection), it is None.
     """
     first = runs[0]
     sc = first.config.scenario
-    projected = [round(r.totals["marchers"] * r.city_factor) for r in runs]
     complete = [r.config.seed for r in runs] == list(range(TOWNS))
     return {
         "settings": settings.query(),
@@ -90,15 +93,30 @@ def scene(settings: Settings, runs: list[TownRun]) -> dict[str, Any]:
         "last_day": first.last_day,
         "action_days": list(first.action_days),
         "organizer_share": first.config.behavior.activist_share,
-        "projection": {
-            "median": round(statistics.median(projected)),
-            "low": min(projected),
-            "high": max(projected),
-            "towns": projected,
-        }
+        "projection": _summary([r.totals["marchers"] * r.city_factor for r in runs])
         if complete
         else None,
         "runs": {r.config.seed: _run(r) for r in runs},
+    }
+
+
+def projection(settings: Settings) -> dict[str, Any]:
+    """The city projection of every town (seeds 0..TOWNS-1): median, range and each town's.
+
+    Only the towns' totals, from the ensemble (:func:`~strikesim.viz.demo.adapter.city_marchers`):
+    the same numbers as a scene of every town, several times faster.
+    """
+    config = preset_config(settings.preset)
+    return _summary(city_marchers(config, range(TOWNS), [settings.keys()])[0].tolist())
+
+
+def _summary(projected: list[float]) -> dict[str, Any]:
+    towns = [round(v) for v in projected]
+    return {
+        "median": math.floor(statistics.median(towns) + 0.5),  # half up, as a class rounds
+        "low": min(towns),
+        "high": max(towns),
+        "towns": towns,
     }
 
 
@@ -133,22 +151,25 @@ def town(run: TownRun) -> dict[str, Any]:
     }
 
 
-def endorser_bars(settings: Settings, runs: list[TownRun]) -> list[dict[str, Any]]:
+def endorser_bars(settings: Settings) -> list[dict[str, Any]]:
     """Marchers each endorser brought: the city projection with all endorsers minus the same
     without that one (leave-one-out), mean over the towns, largest first.
 
     Why the mean over towns: in one town an endorser can tip everything or nothing; the mean is
     what the endorser adds to the expected turnout. Leave-one-out, not Shapley: one run per
-    endorser and town keeps it under a few seconds, and the class reads it as "without them".
+    endorser and town, each town's runs stepped together (they share its people and ties,
+    :func:`~strikesim.viz.demo.adapter.city_marchers`), keeps it to a second or two; and the
+    class reads it as "without them".
     """
     names = org_labels()
-    bars = []
-    for org in settings.endorsers:
-        without = [o for o in settings.endorsers if o != org]
-        brought = [
-            (r.totals["marchers"] - town_marchers(r.config, coalition__endorsers=without))
-            * r.city_factor
-            for r in runs
-        ]
-        bars.append({"org": org, "name": names[org], "brought": round(statistics.fmean(brought))})
+    keys = settings.keys()
+    variants = [keys] + [
+        {**keys, "coalition__endorsers": [o for o in settings.endorsers if o != org]}
+        for org in settings.endorsers
+    ]
+    projected = city_marchers(preset_config(settings.preset), range(TOWNS), variants)
+    bars = [
+        {"org": org, "name": names[org], "brought": round(float(np.mean(projected[0] - row)))}
+        for org, row in zip(settings.endorsers, projected[1:], strict=True)
+    ]
     return sorted(bars, key=lambda b: -b["brought"])

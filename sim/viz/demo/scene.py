@@ -2,9 +2,10 @@
 
 A :class:`Settings` is one preset scenario plus the sliders and endorsement switches. Its
 :meth:`Settings.keys` are config keys set on the preset's composed config (``StrikeModel(config,
-**keys)``), so the page runs the very model the command line runs (``population=classroom``: a
-town of 1,000 people with the city's shares). The town drawn is one of :data:`TOWNS` seeds; the
-seed is not a setting, so changing the drawn town never makes a preset "custom".
+**keys)``), so the page runs the very model the command line runs, with :data:`TOWN` (a sample
+of 1,000 people of the metro, the scenarios' catchment, and the model's central settings). The
+town drawn is one of :data:`TOWNS` seeds; the seed is not a setting, so changing the drawn town
+never makes a preset "custom".
 """
 
 from __future__ import annotations
@@ -20,7 +21,22 @@ from strikesim.viz.demo.adapter import composed
 MAX_DRAWN = 1_000  # nodes a picture can show legibly (DESIGN.md, Mesa section)
 TOWNS = 20  # towns (seeds 0..19) behind every projection: one town of 1,000 is a lottery
 
-# name -> (title, Hydra overrides on top of population=classroom)
+# The town every preset runs on, as Hydra overrides (before the preset's own):
+# - a sample of 1,000 people of the seven-county metro, like population=small (20,000): the
+#   scenarios' observed turnouts are the metro's (scenario.reference_population), and a town
+#   with the city's shares (population=classroom) projected to the metro overshoots ~10x;
+# - behavior=default, the fixed point set (the model's central settings), not a draw from the
+#   calibrated posterior (behavior=posterior, the shipped behaviour; docs/calibration.md): a
+#   class compares settings, and a posterior draw per town would mix parameter uncertainty into
+#   every comparison.
+TOWN: tuple[str, ...] = (
+    "population=metro",
+    "population.size=1000",
+    "population.name=metro_sample",
+    "behavior=default",
+)
+
+# name -> (title, Hydra overrides on top of TOWN)
 PRESETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ice_out": ("Ice Out, 13 Feb 2026", ("scenario=ice_out_2026",)),
     "jan23": ("Day of Truth, 23 Jan 2026", ("scenario=day_of_truth_2026_01_23",)),
@@ -54,7 +70,7 @@ INTEGERS = ("friendship_degree", "scale")
 
 def preset_config(name: str) -> StrikeConfig:
     """The preset as the command line composes it (every preset is composed on first use)."""
-    configs = composed(tuple(("population=classroom", *o) for _, o in PRESETS.values()))
+    configs = composed(tuple((*TOWN, *o) for _, o in PRESETS.values()))
     return configs[list(PRESETS).index(name)]
 
 

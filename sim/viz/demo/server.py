@@ -100,13 +100,14 @@ class Server(ThreadingHTTPServer):
 
 
 def warm(store: Store) -> None:
-    """Compute what the first page load asks for (the default preset's scene and first town)."""
+    """Compute what the first page load asks for, in the order it asks: the catalogue, the
+    default preset's first town and its picture, the projection."""
     settings = Settings.from_preset(DEFAULT_PRESET)
     store.answer("/data/catalogue.js", {})
     store.answer("/api/scene", {**settings.query(), "town": "0"})
     first = store.scene_runs(settings, range(1))[0]
     store.answer(f"/api/town/{network_key(first.network)}", {})
-    store.answer("/api/scene", settings.query())
+    store.answer("/api/projection", settings.query())
 
 
 def serve(host: str, port: int, ready: Callable[[], None] = lambda: None) -> None:

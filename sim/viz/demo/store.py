@@ -1,8 +1,9 @@
 """What the live page asks for, computed once and kept in bounded caches.
 
-``/data/catalogue.js`` (presets, sliders, colours), ``/api/scene`` (a setting on every town, or
-with ``town=N`` on that one first), ``/api/bars`` (what each endorser brought) and
-``/api/town/KEY`` (where a town's people are drawn). The server (:mod:`strikesim.viz.demo.
+``/data/catalogue.js`` (presets, sliders, colours), ``/api/scene`` (a setting on the town
+``town=N``, or on every town), ``/api/projection`` (the city projection of every town: totals
+only, from the ensemble), ``/api/bars`` (what each endorser brought) and ``/api/town/KEY``
+(where a town's people are drawn). The server (:mod:`strikesim.viz.demo.
 server`) turns these into HTTP; the export (:mod:`strikesim.viz.demo.export`) writes the same
 data as files.
 """
@@ -95,10 +96,14 @@ class Store:
                 ("scene", settings, seeds),
                 lambda: encode(payload.scene(settings, self.scene_runs(settings, seeds))),
             )
+        if path == "/api/projection":
+            return self.answers.get(
+                ("projection", settings), lambda: encode(payload.projection(settings))
+            )
         if path == "/api/bars":
             return self.answers.get(
                 ("bars", settings),
-                lambda: encode(payload.endorser_bars(settings, self.scene_runs(settings))),
+                lambda: encode(payload.endorser_bars(settings)),
             )
         raise KeyError(path)
 

@@ -1,6 +1,8 @@
-// The classroom page: draws what Python counted (a "scene": one setting run on 20 towns).
-// Live (strikesim demo) it asks the server for scenes; exported (--export) it loads data files
-// written beside it, so it opens from file:// with no Python. Both show the same numbers.
+// The classroom page: draws what Python counted (a "scene": one setting run on the towns, and
+// the projection over all 20). Live (strikesim demo) it asks the server for the drawn town's
+// scene, then for the projection (totals only) and, when the town slider moves, for that town.
+// Exported (--export) it loads data files written beside it (each scene with every town and
+// its projection), so it opens from file:// with no Python. Both show the same numbers.
 "use strict";
 
 const CAT = window.strikesimLoaded.catalogue;
@@ -44,17 +46,31 @@ async function api(path) {
   return body;
 }
 
+// The exported grid (export.py): every preset changed in at most one control — a temperature
+// stop (with the preset's endorsers or none), one organization switched, or no endorser.
 function staticName(s) {
   const preset = CAT.presets[s.preset].settings;
-  const coalition = s.endorsers === "" && preset.endorsers !== "" ? "none" : "preset";
+  for (const name of Object.keys(CAT.sliders)) {
+    if (name !== "temperature_f" && Number(s[name]) !== Number(preset[name])) return null;
+  }
+  const mine = new Set(s.endorsers.split(",").filter(Boolean));
+  const theirs = new Set(preset.endorsers.split(",").filter(Boolean));
+  const added = [...mine].filter((o) => !theirs.has(o));
+  const dropped = [...theirs].filter((o) => !mine.has(o));
+  const warmth = Number(s.temperature_f) !== Number(preset.temperature_f);
+  let coalition;
+  if (!added.length && !dropped.length) coalition = "preset";
+  else if (!mine.size) coalition = "none";
+  else if (warmth || added.length + dropped.length > 1) return null;
+  else coalition = added.length ? `with-${added[0]}` : `without-${dropped[0]}`;
+  if (!STATIC.temperatures.includes(Number(s.temperature_f))) return null;
   return `scene-${s.preset}-${Number(s.temperature_f)}-${coalition}`;
 }
 
 const query = (s) => new URLSearchParams(s).toString();
-// live: the drawn town first (a slider answers at once), then every town (the projection)
 const fetchScene = (s, town) =>
-  STATIC ? loadScript(staticName(s))
-    : api(`api/scene?${query(town === undefined ? s : { ...s, town })}`);
+  STATIC ? loadScript(staticName(s)) : api(`api/scene?${query({ ...s, town })}`);
+const fetchProjection = (s) => api(`api/projection?${query(s)}`);
 const fetchTown = (key) => (STATIC ? loadScript(`town-${key}`) : api(`api/town/${key}`));
 const fetchBars = (s) => api(`api/bars?${query(s)}`);
 
@@ -73,11 +89,16 @@ function buildControls() {
     label.innerHTML = `<input type="checkbox" value="${org}"> <span></span>`;
     label.querySelector("span").textContent = CAT.short_names[org];
     label.title = name;
-    label.querySelector("input").addEventListener("change", () => {
+    label.querySelector("input").addEventListener("change", (e) => {
       const chosen = [...document.querySelectorAll("#orgs input:checked")].map((i) => i.value);
-      choose({ ...page.settings, endorsers: chosen.join(",") });
+      const preset = CAT.presets[page.settings.preset].settings;
+      const alone = new Set(preset.endorsers.split(",").filter(Boolean)); // this switch alone
+      if (e.target.checked) alone.add(org); else alone.delete(org);
+      const roster = Object.keys(CAT.organizations).filter((o) => alone.has(o));
+      choose({ ...page.settings, endorsers: chosen.join(",") },
+        { ...preset, endorsers: roster.join(",") });
     });
-    label.querySelector("input").disabled = Boolean(STATIC);
+    label.querySelector("input").disabled = Boolean(STATIC) && !STATIC.organizations.includes(org);
     $("orgs").appendChild(label);
   }
   for (const [name, s] of Object.entries(CAT.sliders)) {
@@ -92,7 +113,12 @@ function buildControls() {
     input.disabled = Boolean(STATIC) && !stops;
     const value = () => (stops ? stops[Number(input.value)] : Number(input.value));
     input.addEventListener("input", () => showSlider(name, value()));
-    input.addEventListener("change", () => choose({ ...page.settings, [name]: String(value()) }));
+    input.addEventListener("change", () => {
+      const preset = CAT.presets[page.settings.preset].settings;
+      const endorsers = page.settings.endorsers ? preset.endorsers : ""; // "no endorser" stays
+      choose({ ...page.settings, [name]: String(value()) },
+        { ...preset, endorsers, [name]: String(value()) });
+    });
     $("sliders").appendChild(label);
   }
   const town = document.createElement("label");
@@ -100,21 +126,16 @@ function buildControls() {
   town.innerHTML = `<span id="town-value"></span><input type="range" id="town" min="0" step="1">`;
   $("sliders").appendChild(town);
   $("town").max = CAT.towns - 1;
-  $("town").addEventListener("input", () => {
-    page.townIndex = Number($("town").value);
-    showTown();
-  });
+  $("town").addEventListener("input", () => showTown(Number($("town").value)));
   if (STATIC) {
     $("no-endorser").hidden = false;
     $("no-endorser").querySelector("input").addEventListener("change", (e) => {
       const preset = CAT.presets[page.settings.preset].settings;
-      choose({ ...page.settings, endorsers: e.target.checked ? "" : preset.endorsers });
+      const endorsers = e.target.checked ? "" : preset.endorsers;
+      choose({ ...page.settings, endorsers }, { ...preset, endorsers });
     });
     $("static-note").hidden = false;
-    $("static-note").textContent =
-      "Static copy: the temperature moves in steps of 20 °F (and the presets' own), the " +
-      "endorsers are the preset's " +
-      "or none; the other settings move on the live page (strikesim demo).";
+    $("static-note").textContent = STATIC_NOTE;
   }
   $("step").addEventListener("click", () => setDay(page.day + 1));
   $("reset").addEventListener("click", () => { stop(); setDay(0); });
@@ -122,6 +143,12 @@ function buildControls() {
   $("pin").addEventListener("click", pin);
   $("count").addEventListener("click", countBars);
 }
+
+const STATIC_NOTE =
+  "Static copy: each preset changed in one control — the temperature (in steps of 20 °F and " +
+  "the presets' own, with the preset's endorsers or none), one organization switched on or " +
+  "off, or no endorser at all. Another change starts again from the preset. The other " +
+  "sliders move on the live page (strikesim demo).";
 
 function sliderText(name, v) {
   const s = CAT.sliders[name];
@@ -157,14 +184,21 @@ function syncControls() {
 }
 
 // ---- state changes -------------------------------------------------------------------------
-async function choose(settings) {
+// `alone`: the same control changed on the preset, for a static copy when `settings` is not
+// in its grid (the page then says that it started again from the preset).
+async function choose(settings, alone = settings) {
   const ticket = ++page.request; // a later choice wins over a slower earlier one
+  let restarted = false;
+  if (STATIC && !staticName(settings)) [settings, restarted] = [alone, true];
   try {
     const scene = await fetchScene(settings, page.townIndex);
     const key = scene.runs[page.townIndex].town;
     const town = page.town && page.town.key === key ? page.town : await fetchTown(key);
     if (ticket !== page.request) return;
     $("error").hidden = true;
+    $("notice").hidden = !restarted;
+    $("notice").textContent = restarted
+      ? "This static copy changes one control at a time: started again from the preset." : "";
     page.settings = settings;
     page.scene = scene;
     page.town = town;
@@ -174,8 +208,8 @@ async function choose(settings) {
     syncControls();
     render();
     if (scene.projection) return;
-    const all = await fetchScene(settings);
-    if (ticket === page.request) { page.scene = all; render(); }
+    const projection = await fetchProjection(settings);
+    if (ticket === page.request) { page.scene.projection = projection; render(); }
   } catch (err) {
     if (ticket !== page.request) return;
     $("error").hidden = false;
@@ -184,11 +218,24 @@ async function choose(settings) {
   }
 }
 
-async function showTown() {
-  if (!page.scene.runs[page.townIndex]) return; // the other towns are still being counted
-  const key = page.scene.runs[page.townIndex].town;
-  if (page.town.key !== key) page.town = await fetchTown(key);
-  render();
+// Draw town `index` once its run and picture are here (live, a town is asked for when drawn);
+// until then the page keeps drawing the previous one.
+async function showTown(index) {
+  if (!page.scene) return; // the first scene is still on its way
+  const ticket = page.request;
+  try {
+    const scene = page.scene;
+    const run = scene.runs[index] || (await fetchScene(page.settings, index)).runs[index];
+    const town = page.town.key === run.town ? page.town : await fetchTown(run.town);
+    if (ticket !== page.request || Number($("town").value) !== index) return;
+    scene.runs[index] = run;
+    page.townIndex = index;
+    page.town = town;
+    render();
+  } catch (err) {
+    $("error").hidden = false;
+    $("error").textContent = String(err.message || err);
+  }
 }
 
 function setDay(day) {
@@ -440,7 +487,7 @@ function drawChart() {
     `<span><i style="background:${dashed ? "#fff" : c};border:2px ${dashed ? "dashed" : "solid"} ${c}"></i>${text}</span>`;
   const names = { striking: "striking (workers)", walkouts: "walkouts (students)", marching: "marching, if the strike were that day" };
   $("chart-legend").innerHTML =
-    "<span><b>Whole city, projected from the town drawn</b></span>" +
+    "<span><b>Whole metro, projected from the town drawn</b></span>" +
     Object.entries(CAT.forms).map(([f, c]) => swatch(c, names[f])).join("") +
     swatch(CAT.observed_colour, `observed ~${fmt(sc.scenario.observed)} (band: published range)`, true) +
     (page.pinned ? swatch("#000", `<span id="pinned">pinned: ${escape(page.pinned.label)} — marching ${fmt(page.pinned.marching[page.pinned.marching.length - 1])}${page.pinned.median === null ? "" : `, median ${fmt(page.pinned.median)}`}</span>`, true) : "");
@@ -500,12 +547,12 @@ function renderBars() {
   $("count").hidden = Boolean(STATIC) || Boolean(bars);
   if (!bars) {
     $("bars").textContent = "Press Count: each endorser is left out in turn, on every town " +
-      "(a few seconds per endorser).";
+      "(a second or two).";
     return;
   }
   const top = Math.max(1, ...bars.map((b) => Math.abs(b.brought)));
   $("bars").innerHTML =
-    `<p class="note">Whole city on the strike day: all endorsers minus the same without this one, mean over ${CAT.towns} towns.</p>` +
+    `<p class="note">Whole metro on the strike day: all endorsers minus the same without this one, mean over ${CAT.towns} towns.</p>` +
     bars.map((b) => `<div class="bar-row" data-org="${b.org}"><span title="${escape(b.name)}">${escape(b.name)}</span>` +
       `<span><div class="bar-fill" style="width:${(100 * Math.max(0, b.brought)) / top}%"></div></span>` +
       `<span class="value">${fmt(b.brought)}</span></div>`).join("");
@@ -513,15 +560,18 @@ function renderBars() {
 
 function renderExplanation() {
   $("explanation").innerHTML =
-    "<b>What you are seeing.</b> Each dot is a person in a town of 1,000 with Minneapolis's mix " +
+    "<b>What you are seeing.</b> Each dot is a person in a town of 1,000: a sample of the " +
+    "seven-county Twin Cities metro, where the marchers came from, with its mix " +
     "of workers (●), students (▲) and other residents (◆); lines are ties of household, work, " +
     "school, congregation and friendship. Black outlines: union members; purple: congregants. " +
     "A person turns <b>blue</b> once an endorsing organization's call reaches them, " +
     "<b>orange</b> once enough of their contacts have committed (their threshold), and on the " +
     "strike day committed people march (<b>vermillion</b>) — fewer in the cold. A town of " +
     `1,000 is a lottery, so the big number is the median over ${CAT.towns} towns (the dots ` +
-    "under it; the big one is the town drawn). Moving a control reruns every town with the new " +
-    "setting and keeps the day: same people, same ties, only the setting differs.";
+    "under it; the big one is the town drawn), scaled per capita to the metro's " +
+    `${fmt(page.scene.scenario.reference_population)} people. Moving a control reruns every ` +
+    "town with the new setting and keeps the day: same people, same ties, only the setting " +
+    "differs. The model runs with its central settings, not its calibrated predictions.";
 }
 
 buildControls();

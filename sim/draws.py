@@ -12,8 +12,10 @@ config and seed always give the same row, whatever the launcher or the number of
 the run's ``config.yaml``, with ``posterior_draw`` set to the row taken), before anything is
 built: the model, an ensemble and a sweep all see ordinary values.
 
-Why the engine reads it and not the study tools: calibration writes the posterior, everything else
-reads it (DESIGN.md, "Uncertainty is data"); a run must resolve its own draw to be repeatable.
+Why beside the config and not in the study tools: calibration writes the posterior, everything
+else reads it (DESIGN.md, "Uncertainty is data"); a run must resolve its own draw to be
+repeatable, and composing a config checks its draw (:func:`strikesim.compose.check_draw`), so
+resolving is part of making a config, below the engine.
 """
 
 from __future__ import annotations
@@ -25,12 +27,10 @@ from typing import Any
 import numpy as np
 
 from strikesim.config import ConfigError, StrikeConfig, validate
-from strikesim.scenarios.posteriors import posterior_rows
+from strikesim.scenarios.posteriors import posterior_keys, posterior_rows
 from strikesim.streams import stream
 
 __all__ = ["posterior_table", "resolve"]
-
-META = ("draw", "weight")
 
 
 @cache
@@ -40,7 +40,7 @@ def posterior_table(name: str) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]
     rows = posterior_rows(name)
     if not rows:
         raise ConfigError(f"behavior.posterior={name!r}: its table has no draws")
-    keys = tuple(k for k in rows[0] if k not in META)
+    keys = posterior_keys(name)
     values = np.array([[float(r[k]) for k in keys] for r in rows])
     weight = np.array([float(r.get("weight") or 1.0) for r in rows])
     return keys, values, weight / weight.sum()
@@ -64,7 +64,13 @@ def _section_values(config: StrikeConfig, keys: tuple[str, ...], row: np.ndarray
 
 
 def resolve(config: StrikeConfig) -> StrikeConfig:
-    """The config of this run's posterior draw (unchanged without ``behavior.posterior``)."""
+    """The config of this run's posterior draw (unchanged without ``behavior.posterior``).
+
+    Keys in ``behavior.pinned`` keep the config's value: that is how a researcher asks "what if
+    the union call were 0.3, everything else as uncertain as the record leaves it" (the command
+    line pins the keys it sets, :func:`strikesim.compose.pin_overrides`). A value changed in
+    the dataclasses without pinning it is replaced by the draw's.
+    """
     b = config.behavior
     if not b.posterior:
         return config
@@ -72,10 +78,6 @@ def resolve(config: StrikeConfig) -> StrikeConfig:
     row = b.posterior_draw
     if row < 0:
         row = int(stream(config.seed, "posterior").choice(len(values), p=weight))
-    elif row >= len(values):
-        raise ConfigError(
-            f"behavior.posterior_draw={row} is past the {len(values)} draws of "
-            f"{b.posterior!r}; allowed: -1 (by seed) or 0 to {len(values) - 1}"
-        )
-    drawn = _section_values(config, keys, values[row])
+    kept = [i for i, key in enumerate(keys) if key not in b.pinned]
+    drawn = _section_values(config, tuple(keys[i] for i in kept), values[row, kept])
     return validate(replace(drawn, behavior=replace(drawn.behavior, posterior_draw=row)))
