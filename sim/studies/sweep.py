@@ -480,8 +480,18 @@ def plan_tasks(
 
 
 def finish_sweep(folder: Path) -> int:
-    """Close this session and print the tally; the exit code is 1 if any job failed."""
-    return report_index(folder, close_sweep(folder))
+    """Close this session and print the tally and each cell's marchers with their interval;
+    the exit code is 1 if any job failed."""
+    import pandas as pd
+
+    from strikesim.studies import tables
+
+    index = close_sweep(folder)
+    factors = list(read_plan(folder)["factors"])
+    table = pd.read_parquet(folder / tables.RESULTS)
+    for line in tables.cell_lines(folder, table, factors):
+        print(line, flush=True)
+    return report_index(folder, index)
 
 
 def close_sweep(folder: Path) -> pd.DataFrame:

@@ -77,6 +77,37 @@ def event_outcomes(summary: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+CELLS_SHOWN = 12
+"""Cells a finished sweep prints (:func:`cell_lines`); ``strikesim compare`` has them all."""
+
+
+def cell_lines(folder: Path, table: pd.DataFrame, factors: list[str]) -> list[str]:
+    """Marchers per cell of a sweep (every swept key but the seed): the median and the central
+    90% of its runs, the numbers a reader quotes — a predictive interval when the runs drew
+    from the posterior (each seed one draw), else the spread of the model's randomness."""
+    done = table[table["status"] == "done"]
+    if done.empty or "marchers" not in done:
+        return []
+    first = results.read_summary(folder / str(done["job"].iloc[0]))
+    kind = (
+        "90% predictive interval over posterior draws"
+        if first.get("posterior")
+        else "5-95% over seeds at one parameter set"
+    )
+    cells = [f for f in factors if f != "seed"]
+    groups = done.groupby(cells, sort=False)["marchers"] if cells else [((), done["marchers"])]
+    lines = [f"strikesim: marchers per cell, median ({kind}):"]
+    for n, (cell, marchers) in enumerate(groups):
+        if n == CELLS_SHOWN:
+            lines.append(f"  ... {len(groups) - n} more cells: strikesim compare {folder}")
+            break
+        values = cell if isinstance(cell, tuple) else (cell,)
+        label = " ".join(f"{k}={v}" for k, v in zip(cells, values, strict=True)) or "all runs"
+        low, median, high = marchers.quantile([0.05, 0.5, 0.95])
+        lines.append(f"  {label}: {median:,.0f} ({low:,.0f}-{high:,.0f}; {len(marchers)} runs)")
+    return lines
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
