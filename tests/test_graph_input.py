@@ -7,6 +7,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+from strikesim import scenarios
 from strikesim.config import ConfigError
 from strikesim.engine.model import StrikeModel
 from strikesim.engine.population import K12, WORKER
@@ -50,6 +51,30 @@ def test_edge_list_with_node_table(tmp_path: Path, make_config) -> None:
     assert model.population.immigrant.tolist() == [True, False, False, False]
 
 
+def test_a_place_attribute_sets_where_people_live_and_their_trip(
+    tmp_path: Path, make_config
+) -> None:
+    """``place`` (an id of scenarios/data/places.csv) puts a node in that place, with that
+    place's trip downtown; nodes without one live in Minneapolis."""
+    edges = tmp_path / "edges.txt"
+    edges.write_text("a b\nb c\nc d\n")
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text(
+        "node,type,place\na,worker,anoka\nb,worker,minneapolis\nc,resident,\nd,k12,dakota\n"
+    )
+    cfg = make_config("network=file", f"network.path={edges}", f"network.nodes_path={nodes}")
+    population = StrikeModel(cfg).population
+    places = scenarios.places().set_index("place_id")
+    ids = places.index.tolist()
+    assert population.place.tolist() == [ids.index(p) for p in ("anoka", "minneapolis")] + [
+        ids.index("minneapolis"),
+        ids.index("dakota"),
+    ]
+    expected = places["mean_distance_km"].to_numpy("float32")[population.place]
+    assert population.distance_km.tolist() == expected.tolist()
+    assert population.distance_km[0] > population.distance_km[1]  # Anoka is farther downtown
+
+
 @pytest.mark.parametrize(
     ("name", "content", "extra", "expected"),
     [
@@ -68,6 +93,12 @@ def test_edge_list_with_node_table(tmp_path: Path, make_config) -> None:
             "a b\n",
             ("nodes.csv", "node,type\na,soldier\n"),
             "node 0 has type='soldier'; allowed: worker, k12",
+        ),
+        (
+            "ok.txt",
+            "a b\n",
+            ("nodes.csv", "node,type,place\na,worker,duluth\n"),
+            "node 0 has place='duluth'; allowed: minneapolis, hennepin_rest",
         ),
     ],
 )

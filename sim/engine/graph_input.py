@@ -1,8 +1,8 @@
 """User-supplied networks: a NetworkX graph, a GraphML file or an edge list (+ node CSV).
 
 Any graph runs: nodes are numbered in the graph's node order; node attributes the model
-understands (``type``, ``sector``, ``union``, ``immigrant``) are read where present and drawn like
-the generator's where absent. Bad input raises :class:`ConfigError` with one line naming the file,
+understands (``type``, ``sector``, ``union``, ``immigrant``, ``place``) are read where present and
+drawn like the generator's where absent (a person without a ``place`` lives in Minneapolis). Bad input raises :class:`ConfigError` with one line naming the file,
 the node or edge, the value and what is allowed.
 
 Tie weights: edge attribute ``weight`` (default 1). Parallel edges of a MultiGraph or
@@ -36,6 +36,7 @@ class GraphAttributes:
     sector: np.ndarray | None
     union: np.ndarray | None
     immigrant: np.ndarray | None
+    place: np.ndarray | None  # rows of scenarios.places(), NONE where a node has none
 
 
 def _lookup(values: list, allowed: tuple[str, ...], what: str, source: str) -> np.ndarray:
@@ -83,8 +84,9 @@ def from_networkx(graph: nx.Graph, source: str = "graph") -> tuple[Network, Grap
     kind_codes = _lookup([types.get(v) for v in nodes], KINDS, "type", source)
     kind = np.where(kind_codes < 0, RESIDENT, kind_codes).astype(np.int8)
     sector_attr, union_attr = attrs(graph, "sector"), attrs(graph, "union")
-    imm_attr = attrs(graph, "immigrant")
+    imm_attr, place_attr = attrs(graph, "immigrant"), attrs(graph, "place")
     sectors = tuple(scenarios.sectors()["sector"])
+    places = tuple(scenarios.places()["place_id"])
     return Network(adjacency=adjacency), GraphAttributes(
         kind=kind,
         sector=_lookup([sector_attr.get(v) for v in nodes], sectors, "sector", source)
@@ -96,6 +98,9 @@ def from_networkx(graph: nx.Graph, source: str = "graph") -> tuple[Network, Grap
         if union_attr
         else None,
         immigrant=np.array([_truthy(imm_attr.get(v, False)) for v in nodes]) if imm_attr else None,
+        place=_lookup([place_attr.get(v) for v in nodes], places, "place", source)
+        if place_attr
+        else None,
     )
 
 
@@ -162,7 +167,7 @@ def _apply_node_table(graph: nx.Graph, path: Path) -> None:
         if column not in table.columns:
             raise ConfigError(
                 f"{key}: missing column {column!r}; allowed: columns node, type "
-                "and optionally sector, union, immigrant"
+                "and optionally sector, union, immigrant, place"
             )
     for row in table.to_dict("records"):
         node = row.pop("node")

@@ -79,6 +79,7 @@ def build_city(config: StrikeConfig, graph: nx.Graph | None = None) -> tuple[Pop
         sector=attrs.sector,
         union=attrs.union,
         immigrant=attrs.immigrant,
+        place=attrs.place,
     )
     return pop, network
 
