@@ -134,10 +134,10 @@ def predictive_members(config: StrikeConfig, draws: int) -> list[StrikeConfig]:
     values (no posterior left to read: a worker process runs them as they are).
 
     Rows are sampled by weight from the stream ``"predictive"`` of the run's seed, pinned keys
-    held. A large city (more than :data:`PREDICTIVE_AGENTS` agents) runs at 1:``MAX_SCALE``:
-    the scale the posterior was fitted at, where every action day matches 1:1 within
-    Monte-Carlo error (docs/model_tables.md, "Scale"); at 1:1, 32 draws of the metro would take
-    ~4 minutes and ~10 GiB.
+    held. A large generated city (more than :data:`PREDICTIVE_AGENTS` agents) runs at
+    1:``MAX_SCALE``: the scale the posterior was fitted at, where every action day matches 1:1
+    within Monte-Carlo error (docs/model_tables.md, "Scale"); at 1:1, 32 draws of the metro
+    would take ~4 minutes and ~10 GiB.
     """
     from strikesim.config import MAX_SCALE
     from strikesim.draws import posterior_table, resolve
@@ -146,7 +146,8 @@ def predictive_members(config: StrikeConfig, draws: int) -> list[StrikeConfig]:
     _, values, weight = posterior_table(config.behavior.posterior)
     rows = stream(config.seed, "predictive").choice(len(values), size=draws, p=weight)
     population = config.population
-    if population.size / population.scale > PREDICTIVE_AGENTS:
+    generated = config.network.source == "generated"  # a user's graph has its own nodes
+    if generated and population.size / population.scale > PREDICTIVE_AGENTS:
         population = replace(population, scale=MAX_SCALE)
     members = []
     for row in rows:

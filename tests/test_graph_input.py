@@ -119,3 +119,17 @@ def test_malformed_graph_files_get_one_clear_line(
 def test_missing_graph_file(make_config) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         StrikeModel(make_config("network=file", "network.path=/nonexistent/x.graphml"))
+
+
+def test_a_user_graphs_interval_runs_on_the_graph_itself(tmp_path: Path, make_config) -> None:
+    """The command's predictive interval coarsens a large generated city to 1:10, never a
+    user's graph: its nodes are the people (population.size does not describe them)."""
+    from strikesim.run import predictive_members
+
+    path = tmp_path / "town.graphml"
+    nx.write_graphml(typed_graph(), path)
+    cfg = make_config("population=metro", "network=file", f"network.path={path}")
+    members = predictive_members(cfg, 4)
+    assert {m.population.scale for m in members} == {1}
+    generated = predictive_members(make_config("population=metro"), 4)
+    assert {m.population.scale for m in generated} == {10}

@@ -1,9 +1,10 @@
 """User-supplied networks: a NetworkX graph, a GraphML file or an edge list (+ node CSV).
 
 Any graph runs: nodes are numbered in the graph's node order; node attributes the model
-understands (``type``, ``sector``, ``union``, ``immigrant``, ``place``) are read where present and
-drawn like the generator's where absent (a person without a ``place`` lives in Minneapolis). Bad input raises :class:`ConfigError` with one line naming the file,
-the node or edge, the value and what is allowed.
+understands (``type``, ``sector``, ``union``, ``immigrant``, ``place``) are read where present
+and drawn like the generator's where absent (a person without a ``place`` lives in
+Minneapolis). Bad input raises :class:`ConfigError` with one line naming the file, the node or
+edge, the value and what is allowed.
 
 Tie weights: edge attribute ``weight`` (default 1). Parallel edges of a MultiGraph or
 MultiDiGraph (and of a GraphML file with repeated edges, which NetworkX reads as a multigraph)
