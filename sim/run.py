@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 import logging
 import multiprocessing
+import multiprocessing.pool
 import resource
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -122,10 +122,17 @@ def simulate_with_interval(config: StrikeConfig, draws: int = PREDICTIVE_DRAWS) 
     if not config.behavior.posterior:
         return simulate(config)
     members = predictive_members(config, draws)
-    with _interval_worker() as pool:
-        interval = pool.submit(predictive_interval, members)
+    pool = _interval_worker()
+    try:
+        interval = pool.apply_async(predictive_interval, (members,))
         result = simulate(config)
-        result.summary["predictive"] = interval.result()
+        result.summary["predictive"] = interval.get()
+    except BaseException:  # bad input found late, Ctrl-C: stop the worker, do not wait for it
+        pool.terminate()
+        raise
+    finally:
+        pool.close()
+        pool.join()
     return result
 
 
@@ -179,10 +186,11 @@ def predictive_interval(members: Sequence[StrikeConfig]) -> dict[str, dict[str, 
     }
 
 
-def _interval_worker() -> ProcessPoolExecutor:
+def _interval_worker() -> multiprocessing.pool.Pool:
     """One worker process for the interval, started fresh (``spawn``: the parent may hold
-    threads, which ``fork`` copies unsafely)."""
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    threads, which ``fork`` copies unsafely). A ``multiprocessing`` pool rather than an
+    executor because it can be terminated: a run that fails need not wait for its interval."""
+    return multiprocessing.get_context("spawn").Pool(processes=1)
 
 
 def city_key(config: StrikeConfig) -> str:

@@ -117,3 +117,35 @@ def test_a_pinned_key_is_held_in_the_run_and_its_interval(packaged: None) -> Non
     assert toy(f"seed={seeds[1]}", "behavior.threshold_sd=0.42").behavior.threshold_sd == 0.42
     with pytest.raises(ConfigError, match=rf"too wide .* drawn for seed {seeds[0]}; behavior="):
         toy(f"seed={seeds[0]}", "behavior.threshold_sd=0.42")
+
+
+def test_a_failing_run_stops_its_interval_worker_at_once(
+    packaged: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bad input found while the point run builds (or Ctrl-C) terminates the interval's worker
+    rather than waiting for its draws; the error reaches the caller unchanged."""
+    from strikesim import run
+
+    calls: list[str] = []
+
+    class Pool:
+        def apply_async(self, *args: object) -> None:
+            calls.append("started")
+
+        def terminate(self) -> None:
+            calls.append("terminated")
+
+        def close(self) -> None:
+            calls.append("closed")
+
+        def join(self) -> None:
+            calls.append("joined")
+
+    def broken(config: object) -> None:
+        raise ConfigError("network.path='x': no such file; allowed: a readable file")
+
+    monkeypatch.setattr(run, "_interval_worker", Pool)
+    monkeypatch.setattr(run, "simulate", broken)
+    with pytest.raises(ConfigError, match="no such file"):
+        run.simulate_with_interval(toy("seed=1"), draws=2)
+    assert calls == ["started", "terminated", "closed", "joined"]
