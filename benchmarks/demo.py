@@ -136,6 +136,28 @@ def measure(shots: Path | None) -> tuple[list[tuple[str, str, str]], list[str]]:
             rows.append(timing("slider: the drawn town", sliders))
             rows.append(timing("slider: + projection over 20 towns (after the town)", projections))
             rows.append(timing("slider: server CPU, town + projection", cpu, "ms CPU"))
+            for name, values in (
+                ("rewire_prob", (0.3, 0.5, 0.7, 0.2, 0.6)),
+                ("friendship_degree", (4, 6, 10, 12, 14)),
+                ("scale", (2, 3, 4, 5, 6)),
+            ):
+                drawn, projected = [], []
+                for v in values:
+                    until = f"Number(strikesimPage.scene.settings.{name}) === {v}"
+                    drawn.append(in_page_ms(page, slide(name, v), until))
+                    projected.append(
+                        in_page_ms(page, "", f"{until} && strikesimPage.scene.projection")
+                    )
+                rows.append(timing(f"network slider {name}: the drawn town", drawn))
+                rows.append(timing(f"network slider {name}: + projection", projected))
+                rows.append(
+                    timing(
+                        f"network slider {name}: from the release",
+                        [a + b for a, b in zip(drawn, projected, strict=True)],
+                    )
+                )
+            page.click("#restore")
+            page.wait_for_function("!strikesimPage.scene.custom && strikesimPage.scene.projection")
             towns = [
                 in_page_ms(
                     page,
@@ -232,6 +254,12 @@ payload.projection(settings)
 mark("projection over 20 towns (each town built)")
 payload.projection(Settings.from_query({"preset": DEFAULT_PRESET, "temperature_f": "30"}))
 mark("... another temperature (towns kept)")
+moved = Settings.from_query({"preset": DEFAULT_PRESET, "rewire_prob": "0.3"})
+moved_runs = payload.scene_runs(moved, range(1))
+payload.town(moved_runs[0])
+mark("... random ties 30%: the drawn town, its picture (people kept where drawn)")
+payload.projection(moved)
+mark("... random ties 30%: projection (people kept, ties built)")
 for (_, w0, c0), (what, w1, c1) in zip(marks, marks[1:]):
     print(f"{what}\t{c1 - c0:.2f}\t{w1 - w0:.2f}")
 """

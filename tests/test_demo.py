@@ -16,7 +16,9 @@ import pytest
 from strikesim.cli import main
 from strikesim.compose import compose_config
 from strikesim.config import ConfigError
-from strikesim.viz.demo import payload
+from strikesim.engine.kernel import City
+from strikesim.engine.model import config_from_keywords
+from strikesim.viz.demo import adapter, payload
 from strikesim.viz.demo.adapter import CHANNELS, NEVER, run_town, town_marchers
 from strikesim.viz.demo.export import export_site, grid, scene_name
 from strikesim.viz.demo.scene import PRESETS, TOWN, TOWNS, Settings, org_labels, preset_config
@@ -142,6 +144,44 @@ def test_scene_projects_over_twenty_towns(ice_out: Settings, ice_out_runs: list)
     drawn_first = payload.scene(ice_out, payload.scene_runs(ice_out, range(3, 4)))
     assert drawn_first["projection"] is None  # the live page's quick answer: one town
     assert drawn_first["runs"] == {3: scene["runs"][3]}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"rewire_prob": 0.5}, {"friendship_degree": 3}, {"rewire_prob": 1.0, "friendship_degree": 0}],
+)
+def test_a_network_slider_keeps_the_people_and_the_numbers(ice_out: Settings, change: dict) -> None:
+    """A network slider builds only the ties on the kept people: the same towns as built from
+    scratch, the live projection equal to full runs, the people drawn where they were."""
+    payload.projection(ice_out)  # the preset's towns are kept: the slider reuses their people
+    moved = replace(ice_out, **change)
+    runs = payload.scene_runs(moved)
+    assert payload.projection(moved) == payload.scene(moved, runs)["projection"]
+    config = config_from_keywords(preset_config("ice_out"), seed=7, **moved.keys())
+    kept, fresh = adapter._city(config), City.build(config)
+    assert kept.population is adapter._city(replace(config, network=ice_out_network())).population
+    assert (kept.network.adjacency != fresh.network.adjacency).nnz == 0
+    assert np.array_equal(kept.degree, fresh.degree)
+    assert (kept.exact, kept.non_negative) == (fresh.exact, fresh.non_negative)
+    for name in ("kind", "sector", "union", "faith_org", "place", "immigrant"):
+        assert np.array_equal(getattr(kept.population, name), getattr(fresh.population, name))
+    # the picture: the preset's positions, the new ties
+    preset_town = payload.town(payload.scene_runs(ice_out, range(1))[0])
+    town = payload.town(runs[0])
+    assert (town["x"], town["y"]) == (preset_town["x"], preset_town["y"])
+    coo = runs[0].network.adjacency.tocoo()
+    assert len(town["edges"]) == 2 * int((coo.row < coo.col).sum())
+    assert town["key"] != preset_town["key"]
+
+
+def ice_out_network():  # the preset's network section
+    return preset_config("ice_out").network
+
+
+def test_people_per_dot_draws_a_new_town(ice_out: Settings) -> None:
+    run = payload.scene_runs(replace(ice_out, scale=4), range(1))[0]
+    town = payload.town(run)
+    assert len(town["x"]) == run.network.size == 250
 
 
 def test_endorser_bars_are_leave_one_out_means(ice_out: Settings) -> None:

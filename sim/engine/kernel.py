@@ -136,9 +136,24 @@ class City:
             network=network,
             orgs=orgs,
             precarity=precarity,
-            degree=network.weighted_degree,
-            exact=_integer_sums_exact(network.adjacency),
-            non_negative=bool(network.adjacency.data.min(initial=0) >= 0),
+            **_tie_facts(network),
+        )
+
+    def with_ties(self, network: Network) -> City:
+        """These people (organizations, precarity, draws) with other ties: a city whose network
+        settings changed but whose people did not, as the classroom page's tie sliders do. The
+        people come from their own stream and read only group sizes from the network settings,
+        so this is the city :meth:`build` gives for the new settings, without drawing the
+        people again; the draws are shared (they depend on the seed and size only)."""
+        return City(
+            seed=self.seed,
+            population=self.population,
+            network=network,
+            orgs=self.orgs,
+            precarity=self.precarity,
+            _draws=self._draws,
+            _reach=self._reach,
+            **_tie_facts(network),
         )
 
     @property
@@ -166,6 +181,16 @@ class City:
                 stream(self.seed, "outreach"), rate, self.size
             )
         return self._reach[rate]
+
+
+def _tie_facts(network: Network) -> dict[str, Any]:
+    """What the kernel needs to know of a network's ties: weighted degrees, whether exposure
+    sums are exact (:func:`_integer_sums_exact`), whether every weight is non-negative."""
+    return {
+        "degree": network.weighted_degree,
+        "exact": _integer_sums_exact(network.adjacency),
+        "non_negative": bool(network.adjacency.data.min(initial=0) >= 0),
+    }
 
 
 def _integer_sums_exact(adjacency: sp.csr_array) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -36,9 +36,10 @@ from strikesim.engine.heterogeneity import CHANNELS as CALL_CHANNELS
 from strikesim.engine.heterogeneity import NEVER as NEVER_CALLED
 from strikesim.engine.kernel import City, Kernel
 from strikesim.engine.model import StrikeModel, config_from_keywords
-from strikesim.engine.network import Network
+from strikesim.engine.network import Network, build_network
 from strikesim.engine.outputs import CAMPAIGN
 from strikesim.engine.population import K12, KINDS, NONE, UNIVERSITY, WORKER
+from strikesim.streams import stream
 from strikesim.viz.demo.palette import FORMS
 
 # why a person committed on the day they did (the page's "why" panel)
@@ -182,23 +183,61 @@ def city_marchers(
 
 CITIES = 64  # towns kept: 20 towns at three settings of the network sliders (~0.5 MB each)
 _cities: OrderedDict[tuple[int, str, str], City] = OrderedDict()
+_people: OrderedDict[tuple[int, str, str], City] = OrderedDict()  # a city of the same people
 _cities_lock = threading.Lock()
+
+# Network keys that change only the ties, not the people: the population is drawn from its own
+# random stream and reads the network section only for group sizes (workplace, class,
+# congregation), so a town under another of these keeps its people (tests/test_demo.py).
+TIES_ONLY = ("rewire_prob", "friendship_degree")
+
+
+def _people_key(config: StrikeConfig) -> tuple[int, str, str]:
+    """What a town's people are built from: seed, population, the network but its ties."""
+    groups = replace(config.network, **{name: 0 for name in TIES_ONLY})
+    return (config.seed, repr(config.population), repr(groups))
 
 
 def _city(config: StrikeConfig) -> City:
     """The town (people, ties, organizations) of ``config``, built once per seed, population
-    and network (what a city is built from, :data:`~strikesim.engine.ensemble.SHARED`)."""
+    and network (what a city is built from, :data:`~strikesim.engine.ensemble.SHARED`).
+
+    Why the people are kept apart: moving a network slider (random ties, friends each) makes
+    new ties among the same people, and drawing the people (~5 ms a town, most of ``City.build``)
+    was half of that slider's projection. So a town whose people are built already (same seed,
+    population and group sizes) gets only its ties built, from the network's own random stream
+    (``stream(seed, "network")``, as ``City.build`` does): the same city, bit for bit.
+    """
     key = (config.seed, repr(config.population), repr(config.network))
+    people = _people_key(config)
     with _cities_lock:
         if key in _cities:
             _cities.move_to_end(key)
             return _cities[key]
-    city = City.build(config)
+        same_people = _people.get(people)
+    if same_people is not None and config.network.source == "generated":
+        city = _new_ties(same_people, config)
+    else:
+        city = City.build(config)
     with _cities_lock:
         _cities[key] = city
-        while len(_cities) > CITIES:
-            _cities.popitem(last=False)
+        _people[people] = city
+        for cache in (_cities, _people):
+            while len(cache) > CITIES:
+                cache.popitem(last=False)
     return city
+
+
+def _new_ties(city: City, config: StrikeConfig) -> City:
+    """``city``'s people (and organizations, precarity, draws) with ``config``'s ties."""
+    network = build_network(city.population, config.network, stream(config.seed, "network"))
+    return city.with_ties(network)
+
+
+def city_network(config: StrikeConfig, **keys: Any) -> Network:
+    """The ties of the town of ``config`` with config ``keys`` set (its kept city, built if
+    absent): the network ``StrikeModel(config, **keys)`` runs on."""
+    return _city(draws.resolve(config_from_keywords(config, **keys))).network
 
 
 def _calls(model: StrikeModel) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:

@@ -1,4 +1,6 @@
-"""Where each person of a town is drawn: one layout per network, computed once and cached.
+"""Where each person of a town is drawn: one layout per network, computed once and cached
+(the page places a town by its people's default ties: :func:`~strikesim.viz.demo.payload.
+placed_network`).
 
 The layout is the slow part of drawing a town (networkx's spring layout takes ~10 s at 1,000
 nodes on a 2-core machine; igraph's Fruchterman-Reingold in C ~0.5 s at 300 iterations on the

@@ -20,7 +20,14 @@ import numpy as np
 
 from strikesim.engine.network import Network
 from strikesim.viz.demo import palette
-from strikesim.viz.demo.adapter import CHANNELS, TownRun, city_marchers, run_towns
+from strikesim.viz.demo.adapter import (
+    CHANNELS,
+    TIES_ONLY,
+    TownRun,
+    city_marchers,
+    city_network,
+    run_towns,
+)
 from strikesim.viz.demo.layout import layout, network_key
 from strikesim.viz.demo.scene import (
     DEFAULT_PRESET,
@@ -136,7 +143,7 @@ def _run(run: TownRun) -> dict[str, Any]:
 def town(run: TownRun) -> dict[str, Any]:
     """One town's picture: positions (integers in 0..CANVAS), kind, membership, ties."""
     network: Network = run.network
-    pos = layout(network)
+    pos = layout(placed_network(run))
     span = np.ptp(pos, axis=0)
     scaled = np.rint((pos - pos.min(axis=0)) / np.where(span > 0, span, 1) * CANVAS).astype(int)
     coo = network.adjacency.tocoo()
@@ -149,6 +156,22 @@ def town(run: TownRun) -> dict[str, Any]:
         "member": run.member.tolist(),
         "edges": np.column_stack([coo.row[upper], coo.col[upper]]).ravel().tolist(),
     }
+
+
+def placed_network(run: TownRun) -> Network:
+    """The ties that place a town's people: the same people with the default preset's ties.
+
+    Why not the run's own ties: a network slider (random ties, friends each) changes only the
+    ties, and a new layout took ~0.25 s, most of that slider's update. So the people stay where
+    they are drawn and only their ties are drawn anew (random ties cross the town, fewer friends
+    thin it out), which also shows the class what changed. People per dot changes the people:
+    that town gets its own layout (fewer dots, quicker).
+    """
+    base = preset_config(DEFAULT_PRESET).network
+    keys = {f"network__{k}": getattr(base, k) for k in TIES_ONLY}
+    if all(getattr(run.config.network, k) == getattr(base, k) for k in TIES_ONLY):
+        return run.network
+    return city_network(run.config, **keys)
 
 
 def endorser_bars(settings: Settings) -> list[dict[str, Any]]:
