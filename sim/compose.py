@@ -112,13 +112,15 @@ def pin_overrides(config: StrikeConfig, overrides: Sequence[str]) -> StrikeConfi
 
     name = config.behavior.posterior
     if not name:  # nothing is drawn, nothing to pin: a preset's pins mean nothing here
-        return replace(config, behavior=replace(config.behavior, pinned=[]))
-    drawn = set(posterior_keys(name))
-    typed = [o.lstrip("+").split("=", 1)[0] for o in overrides]
-    pinned = list(dict.fromkeys([*config.behavior.pinned, *(k for k in typed if k in drawn)]))
+        pinned = []
+    else:
+        drawn = set(posterior_keys(name))
+        typed = [o.lstrip("+").split("=", 1)[0] for o in overrides]
+        pinned = list(dict.fromkeys([*config.behavior.pinned, *(k for k in typed if k in drawn)]))
     if pinned == config.behavior.pinned:
         return config
-    return validate(replace(config, behavior=replace(config.behavior, pinned=pinned)))
+    # no validation again: ``config`` was valid, and every added key is one of the posterior's
+    return replace(config, behavior=replace(config.behavior, pinned=pinned))
 
 
 def _reject_unknown_keys(node: DictConfig, schema: object, prefix: str) -> None:

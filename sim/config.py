@@ -74,7 +74,7 @@ Flag = Any
 
 SHIPPED_RUN: tuple[str, ...] = ()
 """Overrides of the run whose values are the shipped ones: none, i.e. ``conf/config.yaml``'s
-defaults (scenario ice_out_2026, population city, network multiplex, behavior default)."""
+defaults (scenario ice_out_2026 on the metro, network multiplex, behavior posterior)."""
 
 
 def param(

@@ -37,15 +37,26 @@ def test_graphml_file_runs_through_the_config(tmp_path: Path, make_config) -> No
     assert simulate(cfg).summary["committed"] > 0
 
 
-def test_edge_list_with_node_table(tmp_path: Path, make_config) -> None:
-    edges = tmp_path / "edges.txt"
-    edges.write_text("# u v weight\na b 2\nb c\nc a 1.5\n")
-    nodes = tmp_path / "nodes.csv"
-    nodes.write_text(
-        "node,type,immigrant\na,worker,true\nb,university,false\nc,resident,\nd,k12,\n"
+def edge_list_model(tmp_path: Path, make_config, edges: str, nodes: str) -> StrikeModel:
+    """The model of an edge list and its node table, written as a user would."""
+    (tmp_path / "edges.txt").write_text(edges)
+    (tmp_path / "nodes.csv").write_text(nodes)
+    return StrikeModel(
+        make_config(
+            "network=file",
+            f"network.path={tmp_path / 'edges.txt'}",
+            f"network.nodes_path={tmp_path / 'nodes.csv'}",
+        )
     )
-    cfg = make_config("network=file", f"network.path={edges}", f"network.nodes_path={nodes}")
-    model = StrikeModel(cfg)
+
+
+def test_edge_list_with_node_table(tmp_path: Path, make_config) -> None:
+    model = edge_list_model(
+        tmp_path,
+        make_config,
+        "# u v weight\na b 2\nb c\nc a 1.5\n",
+        "node,type,immigrant\na,worker,true\nb,university,false\nc,resident,\nd,k12,\n",
+    )
     assert model.population.size == 4  # d is isolated but present
     assert model.network.adjacency[0, 1] == 2 and model.network.adjacency[2, 0] == 1.5
     assert model.population.immigrant.tolist() == [True, False, False, False]
@@ -56,14 +67,12 @@ def test_a_place_attribute_sets_where_people_live_and_their_trip(
 ) -> None:
     """``place`` (an id of scenarios/data/places.csv) puts a node in that place, with that
     place's trip downtown; nodes without one live in Minneapolis."""
-    edges = tmp_path / "edges.txt"
-    edges.write_text("a b\nb c\nc d\n")
-    nodes = tmp_path / "nodes.csv"
-    nodes.write_text(
-        "node,type,place\na,worker,anoka\nb,worker,minneapolis\nc,resident,\nd,k12,dakota\n"
-    )
-    cfg = make_config("network=file", f"network.path={edges}", f"network.nodes_path={nodes}")
-    population = StrikeModel(cfg).population
+    population = edge_list_model(
+        tmp_path,
+        make_config,
+        "a b\nb c\nc d\n",
+        "node,type,place\na,worker,anoka\nb,worker,minneapolis\nc,resident,\nd,k12,dakota\n",
+    ).population
     places = scenarios.places().set_index("place_id")
     ids = places.index.tolist()
     assert population.place.tolist() == [ids.index(p) for p in ("anoka", "minneapolis")] + [

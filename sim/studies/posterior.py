@@ -17,9 +17,7 @@ import numpy as np
 import pandas as pd
 
 from strikesim.config import ConfigError, schema_keys
-
-META = ("draw", "weight")
-"""Columns that are not config keys."""
+from strikesim.scenarios.posteriors import META
 
 
 def posterior_draws(path: str | Path) -> pd.DataFrame:

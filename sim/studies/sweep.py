@@ -482,13 +482,9 @@ def plan_tasks(
 def finish_sweep(folder: Path) -> int:
     """Close this session and print the tally and each cell's marchers with their interval;
     the exit code is 1 if any job failed."""
-    import pandas as pd
-
     from strikesim.studies import tables
 
-    index = close_sweep(folder)
-    factors = list(read_plan(folder)["factors"])
-    table = pd.read_parquet(folder / tables.RESULTS)
+    index, table, factors = _close(folder)
     for line in tables.cell_lines(folder, table, factors):
         print(line, flush=True)
     return report_index(folder, index)
@@ -496,18 +492,24 @@ def finish_sweep(folder: Path) -> int:
 
 def close_sweep(folder: Path) -> pd.DataFrame:
     """Close this session: mark its cut-short jobs, write the index, release the lock."""
+    return _close(folder)[0]
+
+
+def _close(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """:func:`close_sweep`, returning the index, the results table it wrote and the factors."""
     session = _session(folder)
     _mark_interrupted(folder, session)
     from strikesim.studies import tables
 
     index = write_index(folder)
-    tables.write_tables(folder, index.to_dict("records"), list(read_plan(folder)["factors"]))
+    factors = list(read_plan(folder)["factors"])
+    table = tables.write_tables(folder, index.to_dict("records"), factors)
     if session.get("id"):  # this session's staging folder: made fresh by start_session
         shutil.rmtree(folder / STAGING / session["id"], ignore_errors=True)
         _remove_empty(folder / STAGING)
     (folder / SESSION).unlink(missing_ok=True)
     unlock(folder)
-    return index
+    return index, table, factors
 
 
 def report_index(folder: Path, index: pd.DataFrame) -> int:
