@@ -3,7 +3,7 @@ and community organizations, and public bodies.
 
 An organization that endorses an action day calls its members from ``call_day`` on (a few days
 before the action: :mod:`strikesim.engine.timeline`); the call lowers each reached member's
-threshold by ``capacity * <channel>_call`` (bloc recruitment, Oberschall 1973; McAdam 1986),
+threshold by ``behavior.<channel>_call`` (bloc recruitment, Oberschall 1973; McAdam 1986),
 with every call's pull together capped at ``behavior.max_pull`` (:mod:`strikesim.engine.calls`).
 An endorsement is not a strike order (American Prospect, 22 Jan 2026): members still decide by
 the threshold rule. Calls reach members gradually (``behavior.outreach_rate``).
@@ -28,14 +28,12 @@ class Organization(mesa.Agent):
         model: StrikeModel,
         org_id: str,
         name: str,
-        capacity: float,
         call_day: int | None,
         members: dict[str, np.ndarray],
     ) -> None:
         super().__init__(model)
         self.org_id = org_id
         self.name = name
-        self.capacity = capacity
         self.call_day = call_day  # the day its call goes out; None: it never calls in this run
         self.members = members  # channel -> indices of the people it reaches that way
 
@@ -55,10 +53,7 @@ class Organization(mesa.Agent):
         if not self.endorses:
             return {}
         behavior = self.model.config.behavior
-        return {
-            channel: self.capacity * getattr(behavior, f"{channel}_call")
-            for channel in self.members
-        }
+        return {channel: getattr(behavior, f"{channel}_call") for channel in self.members}
 
 
 class Union(Organization):

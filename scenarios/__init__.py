@@ -23,6 +23,13 @@ Commons to Target Center), from which ``places.csv`` measures ``distance_km``: t
 Wikipedia gives for Hennepin County, at the Government Center downtown (where the 23 Jan call was
 announced); The Commons is about 0.5 km east of it."""
 
+MINNESOTA_POPULATION = 5_706_494
+"""Minnesota's residents, US Census 2020: what a statewide membership count is spread over when the
+synthetic population holds only part of the state (:func:`members_in_population`)."""
+
+METRO = "metro"
+"""The ``area`` of an organization that reaches every place of ``places.csv``."""
+
 
 @cache
 def sectors() -> pd.DataFrame:
@@ -50,8 +57,9 @@ def places() -> pd.DataFrame:
 @cache
 def organizations() -> pd.DataFrame:
     """The roster: ``org_id``, ``name``, ``kind`` (one of :data:`ORGANIZATION_KINDS`), whom it
-    ``reaches``, ``capacity``, and ``members_reported`` (a published membership count, or <NA>
-    where none was found: nullable integers, so that a missing count is never read as zero)."""
+    ``reaches`` and where (``area``: :data:`METRO` or ``+``-joined place ids), and
+    ``members_reported`` (a published membership count, or <NA> where none was found: nullable
+    integers, so that a missing count is never read as zero) over ``members_scope``."""
     import pandas as pd
 
     return pd.read_csv(
@@ -73,3 +81,42 @@ def sector_unions(row: pd.Series) -> list[tuple[str, float]]:
         name, _, share = part.partition(":")
         pairs.append((name.strip(), float(share) if share else 1.0))
     return pairs
+
+
+def area_places(area: str) -> tuple[int, ...]:
+    """Rows of :func:`places` named by a roster ``area`` cell (:data:`METRO`: every place).
+
+    Raises ValueError on an unknown place id, so a typo cannot silently shrink a call's reach.
+    """
+    ids = list(places()["place_id"])
+    if area.strip() == METRO:
+        return tuple(range(len(ids)))
+    named = [t.strip() for t in area.split("+")]
+    unknown = [t for t in named if t not in ids]
+    if unknown:
+        raise ValueError(
+            f"roster area {unknown[0]!r} is unknown; allowed: {METRO}, " + ", ".join(ids)
+        )
+    return tuple(sorted(ids.index(t) for t in named))
+
+
+def members_in_population(org_id: str, population: int) -> float | None:
+    """A local's reported members that live among ``population`` residents of the metro, or None
+    where the roster has no count.
+
+    A count over the metro (``members_scope`` metro) is spread over the metro's residents, a
+    statewide one over :data:`MINNESOTA_POPULATION`: members are assumed to live where people
+    live ([est]; Minnesota's union members are, if anything, more concentrated in the metro), so
+    a population of ``population`` holds ``members_reported * population / scope population``.
+    """
+    import pandas as pd
+
+    row = organizations().set_index("org_id").loc[org_id]
+    if pd.isna(row["members_reported"]) or row["members_scope"] not in ("metro", "state"):
+        return None
+    scope = (
+        MINNESOTA_POPULATION
+        if row["members_scope"] == "state"
+        else int(places()["population"].sum())
+    )
+    return float(row["members_reported"]) * population / scope

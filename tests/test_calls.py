@@ -31,17 +31,17 @@ BEHAVIOR = replace(
     BehaviorConfig(),
     union_call=0.2,
     school_call=0.1,
-    federation_call=0.3,
+    federation_call=0.15,
     faith_call=0.4,
     campus_call=0.0,  # a channel without pull: its calls never start
     max_pull=0.3,
 )
 ORGS = [
     RosterOrganization(
-        "a", 1.0, {"union": np.array([0, 1, 3]), "school": np.array([2]), "campus": np.array([0])}
+        "a", {"union": np.array([0, 1, 3]), "school": np.array([2]), "campus": np.array([0])}
     ),
-    RosterOrganization("b", 0.5, {"federation": np.array([0, 1, 2, 4])}),
-    RosterOrganization("c", 1.0, {"faith": np.array([1, 4])}),  # never calls here
+    RosterOrganization("b", {"federation": np.array([0, 1, 2, 4])}),
+    RosterOrganization("c", {"faith": np.array([1, 4])}),  # never calls here
 ]
 CAN_COMMIT = np.array([True, True, True, False, True])  # person 3 never commits
 
@@ -55,7 +55,7 @@ def hand_schedule() -> CallSchedule:
 # day -> pull of persons 0, 1, 2, 4 (person 3 cannot commit and has no contribution)
 HAND_PULL = {
     0: [0.0, 0.0, 0.0, 0.0],
-    1: [0.15, 0.15, 0.15, 0.0],  # b's federation call (0.5 x 0.3) reaches 0, 1, 2 on day 1
+    1: [0.15, 0.15, 0.15, 0.0],  # b's federation call (0.15) reaches 0, 1, 2 on day 1
     2: [0.15, 0.15, 0.15, 0.0],
     3: [0.3, 0.15, 0.15, 0.0],  # a calls on day 2; its union call reaches 0 a day later: capped
     4: [0.3, 0.15, 0.25, 0.0],  # a's school call reaches 2 after 2 days

@@ -14,12 +14,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.special
 import scipy.stats
 
 from strikesim import scenarios, streams
 from strikesim.config import BehaviorConfig
 from strikesim.engine import heterogeneity as het
 from strikesim.engine import outputs, rule
+from strikesim.engine.kernel import federation_affiliated_share
 from strikesim.engine.model import StrikeModel
 from strikesim.engine.population import K12, KINDS, RESIDENT, UNIVERSITY, WORKER
 from strikesim.streams import FIXED_KEYS, hashed_key, spawn_key, stream
@@ -46,8 +48,53 @@ def test_thresholds_follow_the_equation_person_by_person() -> None:
     mean = 0.3 + np.array([0.0, -0.05, 0.02, -0.05 - 0.04, 0.0, 0.0])
     nu = mean * (1 - mean) / 0.2**2 - 1
     want = np.where(sympathizer, scipy.stats.beta.ppf(u, mean * nu, (1 - mean) * nu), np.inf)
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    # the inverse CDF is read from a table: within one grid step of the exact quantile
+    np.testing.assert_allclose(got, want, rtol=0, atol=1 / (het.QUANTILE_GRID - 1))
+    assert np.array_equal(np.isinf(got), np.isinf(want))
     assert np.isinf(got).sum() == (~sympathizer).sum()
+
+
+BETAS = [(0.5, 0.5), (1.83, 5.5), (40.0, 120.0), (0.3, 8.0), (8.0, 0.3), (300.0, 900.0)]
+"""(alpha, beta) for the quantile table: U-shaped, the default's skew, concentrated, and tails
+where the CDF rounds to 0 or 1 over many grid points."""
+
+
+def _uniforms() -> np.ndarray:
+    """0, values near 0, 1/2 and 1 (up to the largest double below 1), and random draws."""
+    edges = [0.0, 2.0**-53, 1e-12, 1e-6, 0.5 - 2.0**-54, 0.5, 1 - 1e-6, 1 - 1e-12]
+    edges += [1 - 2.0**-52, 1 - 2.0**-53]
+    return np.concatenate([edges, np.random.default_rng(0).random(50_000)])
+
+
+@pytest.mark.parametrize(("alpha", "beta"), BETAS)
+def test_quantile_table_is_within_one_grid_step_of_betaincinv(alpha: float, beta: float) -> None:
+    """The table's quantiles agree with the exact inverse CDF within 1/16384 everywhere,
+    including u = 0 (exactly 0) and u a rounding unit below 1."""
+    u = _uniforms()
+    got = het.beta_quantiles(alpha, beta, u)
+    want = scipy.special.betaincinv(alpha, beta, u)
+    assert het.QUANTILE_GRID - 1 == 2**14
+    assert np.max(np.abs(got - want)) <= 1 / 2**14
+    assert got[0] == 0.0
+
+
+def test_few_values_are_solved_exactly_and_many_from_the_table() -> None:
+    few = np.random.default_rng(1).random(het.QUANTILE_GRID // 4)
+    exact = scipy.special.betaincinv(1.83, 5.5, few)
+    assert np.array_equal(het.beta_quantiles(1.83, 5.5, few), exact)
+    many = np.concatenate([few, few])  # half a table's points: read from the table
+    tabled = het.beta_quantiles(1.83, 5.5, many)[: len(few)]
+    assert not np.array_equal(tabled, exact)
+    assert np.max(np.abs(tabled - exact)) <= 1 / 2**14
+
+
+@pytest.mark.parametrize(("alpha", "beta"), BETAS)
+def test_quantile_table_is_monotone_and_inside_the_unit_interval(alpha: float, beta: float) -> None:
+    u = np.sort(np.concatenate([_uniforms(), np.linspace(0, 1, 20_001)[:-1]]))
+    got = het.beta_quantiles(alpha, beta, u)
+    assert np.all(np.diff(got) >= 0)
+    assert np.all((got >= 0) & (got <= 1))
+    assert np.all(got[u > 0] > 0)  # no atom at 0: only u = 0 maps to 0
 
 
 @pytest.mark.parametrize(("mean", "sd"), [(0.35, 0.15), (0.2, 0.05), (0.1, 0.08), (0.45, 0.25)])
@@ -158,18 +205,68 @@ def test_roster_members_by_channel() -> None:
     faith_org = np.array([-1, 9, 9, 9, -1, -1], np.int16)
     immigrant = np.array([False, True, False, True, False, True])
     place = np.array([0, 2, 0, 1, 0, 0], np.int16)
-    people = (kind, union, faith_org, immigrant, place)
+    affiliated = np.array([True, True, False, False, False, False])  # 4's local is not
+    people = (kind, union, affiliated, faith_org, immigrant, place)
 
-    def members(reaches: str, org: int) -> dict[str, list[int]]:
-        return {c: m.tolist() for c, m in het.roster_members(reaches, org, *people).items()}
+    def members(reaches: str, org: int, area: tuple[int, ...] = (0, 1, 2)) -> dict[str, list[int]]:
+        got = het.roster_members(reaches, area, org, *people)
+        return {c: m.tolist() for c, m in got.items()}
 
     assert members("members+k12", 3) == {"union": [0, 4], "school": [2]}
-    assert members("union_members", 7) == {"federation": [0, 1, 4]}
+    assert members("union_members", 7) == {"federation": [0, 1]}
     assert members("congregants", 9) == {"faith": [1, 2, 3]}
     assert members("university", 1) == {"campus": [5]}
     assert members("immigrants", 1) == {"community": [1, 3, 5]}
-    assert members("residents", 1) == {"civic": [0, 2, 4, 5]}  # place 0: Minneapolis
+    assert members("residents", 1) == {"civic": [0, 1, 2, 3, 4, 5]}
     assert members("none", 3) == {}
+    # an area keeps only the people who live there, on every channel
+    assert members("residents", 1, (0,)) == {"civic": [0, 2, 4, 5]}  # place 0: Minneapolis
+    assert members("union_members", 7, (1, 2)) == {"federation": [1]}
+    assert members("members", 3, (0,)) == {"union": [0, 4]}  # a local calls all its members
+    assert members("immigrants+congregants", 9, (1,)) == {"faith": [3], "community": [3]}
+
+
+def test_federations_reach_their_reported_affiliates_per_resident() -> None:
+    # two areas of 100 people each; 40 and 10 union members; federations report 20 and 10 per
+    # 100 residents: 30 of 50 members are affiliated
+    place = np.repeat([0, 1], 100).astype(np.int16)
+    union = np.full(200, -1, np.int16)
+    union[:40], union[100:110] = 3, 5
+    share = het.affiliated_share([(0,), (1,)], [2_000, 500], union, place, [10_000, 5_000])
+    assert share == pytest.approx(30 / 50)
+    assert het.affiliated_share([(0,)], [9_000], union, place, [10_000]) == 1.0  # capped
+    assert het.affiliated_share([(2,)], [10], union, place, [100]) == 1.0  # nobody there
+    workplace = np.repeat(np.arange(50), 4).astype(np.int32)  # units of four
+    got = het.draw_affiliation(np.random.default_rng(0), 0.5, union, workplace)
+    assert not got[union < 0].any()
+    units = got.reshape(50, 4)[union.reshape(50, 4).min(axis=1) >= 0]
+    assert np.all(units.all(axis=1) | ~units.any(axis=1))  # whole units, never part of one
+    no_jobs = het.draw_affiliation(np.random.default_rng(0), 0.5, union, np.full(200, -1))
+    assert 10 < no_jobs.sum() < 40 and not no_jobs[union < 0].any()  # one draw per member
+
+
+def test_roster_areas_name_places() -> None:
+    places = scenarios.places()
+    for area in scenarios.organizations()["area"]:
+        assert set(scenarios.area_places(area)) <= set(range(len(places)))
+    assert scenarios.area_places("metro") == tuple(range(len(places)))
+    with pytest.raises(ValueError, match=r"roster area 'st_paul' is unknown; allowed: metro, "):
+        scenarios.area_places("minneapolis+st_paul")
+
+
+def test_federations_reach_the_union_members_of_their_own_counties() -> None:
+    roster = scenarios.organizations().set_index("org_id")
+    names = scenarios.places()["place_id"].tolist()
+
+    def counties(org_id: str) -> set[str]:
+        return {names[i] for i in scenarios.area_places(roster.loc[org_id, "area"])}
+
+    minneapolis = counties("minneapolis_regional_labor_federation")
+    st_paul = counties("st_paul_regional_labor_federation")
+    assert minneapolis == {"minneapolis", "hennepin_rest", "anoka", "carver", "scott"}
+    assert st_paul == {"ramsey", "washington", "dakota"}
+    assert minneapolis | st_paul == counties("minnesota_afl_cio") == set(names)
+    assert counties("minneapolis_city_council") == {"minneapolis"}
 
 
 def test_outreach_days_are_geometric_per_channel() -> None:
@@ -200,9 +297,21 @@ def test_the_model_builds_its_state_with_exactly_these_functions(make_config) ->
     )
     assert np.array_equal(model.committed, organizers)
     roster = scenarios.organizations()
+    share = federation_affiliated_share(pop)
+    affiliated = het.draw_affiliation(
+        stream(cfg.seed, "affiliation"), share, pop.union, pop.workplace
+    )
     for org, (idx, row) in zip(model.organizations, roster.iterrows(), strict=True):
         want = het.roster_members(
-            row["reaches"], idx, pop.kind, pop.union, pop.faith_org, pop.immigrant, pop.place
+            row["reaches"],
+            scenarios.area_places(row["area"]),
+            idx,
+            pop.kind,
+            pop.union,
+            affiliated,
+            pop.faith_org,
+            pop.immigrant,
+            pop.place,
         )
         assert org.org_id == row["org_id"] and list(org.members) == list(want)
         assert all(np.array_equal(org.members[c], want[c]) for c in want)

@@ -51,7 +51,7 @@ def test_per_agent_rule_matches_vectorized_kernel(make_config, seed: int) -> Non
         assert np.array_equal(a, b), f"day {day} differs"
     new = np.diff([int(s.sum()) for s in fast[:-1]])
     assert 50 < fast[-2].sum() < 2000  # something spread, but not everyone
-    assert (new[:16] > 0).sum() > 5 and (new[16:] > 0).sum() > 5  # before and after 23 Jan
+    assert (new[:16] > 0).sum() > 5 and (new[16:] > 0).sum() >= 3  # before and after 23 Jan
     pd.testing.assert_frame_equal(fast_model.events(), slow_model.events(), check_exact=True)
     pd.testing.assert_frame_equal(
         fast_model.timeseries(), slow_model.timeseries(), check_exact=True

@@ -10,9 +10,12 @@ from strikesim.engine.population import (
     CITY,
     K12,
     KINDS,
+    RESIDUAL_LOCAL,
     UNIVERSITY,
     WORKER,
     build_population,
+    immigrant_chance,
+    local_rates,
 )
 from strikesim.streams import stream
 
@@ -57,16 +60,64 @@ def test_each_sectors_union_density_is_its_rate_in_expectation(city) -> None:
         assert abs(members - rate * in_sector.sum()) <= 4 * sd, (s, members, rate)
 
 
-def test_a_multi_union_sector_splits_its_bargaining_units_by_the_table_shares(city) -> None:
+def test_a_multi_union_sector_splits_its_bargaining_units_by_the_locals_rates(city) -> None:
     _, pop = city
     table = scenarios.sectors()
     healthcare = int(np.flatnonzero(table["sector"] == "healthcare")[0])
     ids = {name: i for i, name in enumerate(scenarios.organization_ids())}
     units = np.unique(pop.workplace[(pop.sector == healthcare) & (pop.union >= 0)])
     local = np.array([pop.union[np.argmax(pop.workplace == w)] for w in units])
-    mna = np.mean(local == ids["minnesota_nurses_association"])
-    assert set(local.tolist()) == {ids["seiu_healthcare_mn"], ids["minnesota_nurses_association"]}
-    assert mna == pytest.approx(0.4, abs=4 * np.sqrt(0.24 / len(units)))  # 'seiu:0.6;mna:0.4'
+    rates = dict(local_rates(pop.sector)[healthcare])
+    mna = rates["minnesota_nurses_association"] / sum(rates.values())
+    assert set(local.tolist()) <= {ids[name] for name in rates}
+    share = np.mean(local == ids["minnesota_nurses_association"])
+    assert share == pytest.approx(mna, abs=4 * np.sqrt(mna * (1 - mna) / len(units)))
+
+
+def test_counted_locals_have_their_reported_members_and_sectors_keep_their_rate() -> None:
+    """A local with a published count gets exactly that many members per resident (statewide
+    counts spread over Minnesota's residents); the sector's union rate stays the BLS one, what
+    the counted locals leave going to locals without a count or to the other affiliates."""
+    sector = np.repeat(np.arange(len(scenarios.sectors())), 1000)  # 1,000 workers per sector
+    n = len(sector)
+    rates = local_rates(sector)
+    table = scenarios.sectors()
+    for s, pairs in rates.items():
+        assert sum(r for _, r in pairs) == pytest.approx(table.loc[s, "union_rate"])
+    by_name = {name: rate for pairs in rates.values() for name, rate in pairs}
+    metro = int(scenarios.places()["population"].sum())
+    assert by_name["seiu_26"] == pytest.approx(8000 * n / metro / 1000)  # a metro count
+    assert by_name["education_minnesota"] == pytest.approx(
+        84_000 * n / scenarios.MINNESOTA_POPULATION / 1000  # a statewide count
+    )
+    building = int(np.flatnonzero(table["sector"] == "building_services")[0])
+    assert [name for name, _ in rates[building]] == ["seiu_26", RESIDUAL_LOCAL]
+    transit = int(np.flatnonzero(table["sector"] == "transit")[0])
+    assert rates[transit] == [("atu_1005", table.loc[transit, "union_rate"])]  # no count
+
+
+def test_metro_locals_have_about_their_reported_members(make_config) -> None:
+    cfg = make_config("population=metro", "population.scale=10")
+    pop = build_population(cfg.population, cfg.network, stream(0, "population"), catchment="metro")
+    ids = scenarios.organization_ids()
+    members = np.bincount(pop.union[pop.union >= 0], minlength=len(ids)) * 10
+    for name in ("seiu_26", "unite_here_17", "seiu_healthcare_mn", "education_minnesota"):
+        want = scenarios.members_in_population(name, cfg.population.size)
+        assert members[ids.index(name)] == pytest.approx(want, rel=0.35), name
+
+
+def test_foreign_born_follow_the_places_shares(make_config) -> None:
+    cfg = make_config("population=metro", "population.scale=10")
+    pop = build_population(cfg.population, cfg.network, stream(0, "population"), catchment="metro")
+    places = scenarios.places()
+    assert pop.immigrant.mean() == pytest.approx(cfg.population.immigrant_share, abs=0.003)
+    share = np.array([pop.immigrant[pop.place == p].mean() for p in range(len(places))])
+    weighted = np.average(places["foreign_born_share"], weights=places["population"])
+    want = cfg.population.immigrant_share * places["foreign_born_share"] / weighted
+    np.testing.assert_allclose(share, want, atol=0.01)
+    assert share[places["place_id"].tolist().index("ramsey")] > 2.5 * share[-1]  # vs Carver
+    chance = immigrant_chance(0.2, np.zeros(7, np.int16))
+    assert chance.tolist() == [0.2] * 7  # one place: the configured share
 
 
 def coworkers_in_same_local(workplace: np.ndarray, union: np.ndarray) -> float:

@@ -4,7 +4,7 @@ A call is one organization of the roster, on one channel (:data:`~strikesim.engi
 CHANNELS`), reaching one person: a *contribution*. It starts pulling on the day the organization
 calls (:meth:`strikesim.engine.timeline.Timeline.call_days`) plus the person's outreach delay on
 that channel (:func:`~strikesim.engine.heterogeneity.outreach_days`), and pulls
-``capacity * behavior.<channel>_call`` from then on. A person's pull on a day is the sum of their
+``behavior.<channel>_call`` from then on. A person's pull on a day is the sum of their
 contributions that have started, capped at ``behavior.max_pull``::
 
     pull_i(t) = min(max_pull, sum over contributions c of i with start_c <= t of strength_c)
@@ -34,10 +34,9 @@ __all__ = ["CallSchedule", "Contributions", "RosterOrganization"]
 
 @dataclass(frozen=True)
 class RosterOrganization:
-    """A roster organization as the calls need it: id, capacity, members per channel."""
+    """A roster organization as the calls need it: id and members per channel."""
 
     org_id: str
-    capacity: float
     members: dict[str, np.ndarray]  # channel -> person indices, in CHANNELS order
 
 
@@ -107,16 +106,13 @@ class CallSchedule:
         org_day = np.array(
             [call_days.get(o.org_id, NEVER) for o in c.orgs] or [NEVER], dtype=np.int64
         )
-        table = np.array(
-            [[o.capacity * getattr(behavior, f"{ch}_call") for ch in CHANNELS] for o in c.orgs]
-            or [[0.0] * len(CHANNELS)]
-        )
+        channel_pull = np.array([getattr(behavior, f"{ch}_call") for ch in CHANNELS])
         delay = np.zeros(len(c.person), dtype=np.int64)
         for k, name in enumerate(CHANNELS):
             on = c.channel == k
             delay[on] = reach_days[name][c.person[on]]
         first = org_day[c.org] + delay
-        strength = table[c.org, c.channel]
+        strength = channel_pull[c.channel]
         first[(org_day[c.org] >= NEVER) | (delay >= NEVER) | (strength == 0.0)] = NEVER
         starting = first < NEVER
         days, people = first[starting], c.person[starting]

@@ -63,6 +63,22 @@ so being reached through them does not make a marcher *affiliated* (Klandermans 
 unaffiliated share counts people outside the organizing groups)."""
 
 
+def federation_affiliated_share(pop: Population) -> float:
+    """:func:`heterogeneity.affiliated_share` for the roster's federations with a count over their
+    own area (``members_scope`` area: the Minneapolis and St. Paul regional federations)."""
+    roster = scenarios.organizations()
+    counted = roster[(roster["kind"] == "federation") & (roster["members_scope"] == "area")]
+    census = scenarios.places()["population"].to_numpy(float)
+    areas = [scenarios.area_places(str(a)) for a in counted["area"]]
+    return heterogeneity.affiliated_share(
+        areas,
+        [float(m) for m in counted["members_reported"]],
+        pop.union,
+        pop.place,
+        [float(census[list(a)].sum()) for a in areas],
+    )
+
+
 def build_city(config: StrikeConfig, graph: nx.Graph | None = None) -> tuple[Population, Network]:
     """The population and network ``config`` describes (or ``graph``'s, completed)."""
     net_cfg, pop_cfg = config.network, config.population
@@ -112,15 +128,22 @@ class City:
     def build(cls, config: StrikeConfig, graph: nx.Graph | None = None) -> City:
         """The city of ``config`` (and its roster's reach), with nothing of any member."""
         pop, network = build_city(config, graph)
+        affiliated = heterogeneity.draw_affiliation(
+            stream(config.seed, "affiliation"),
+            federation_affiliated_share(pop),
+            pop.union,
+            pop.workplace,
+        )
         orgs = [
             RosterOrganization(
                 org_id=str(row["org_id"]),
-                capacity=float(row["capacity"]),
                 members=heterogeneity.roster_members(
                     str(row["reaches"]),
+                    scenarios.area_places(str(row["area"])),
                     int(idx),
                     pop.kind,
                     pop.union,
+                    affiliated,
                     pop.faith_org,
                     pop.immigrant,
                     pop.place,

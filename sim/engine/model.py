@@ -386,7 +386,6 @@ class StrikeModel(mesa.Model):
                     self,
                     org_id=org.org_id,
                     name=row["name"],
-                    capacity=org.capacity,
                     call_day=called.get(org.org_id),
                     members=org.members,
                 )

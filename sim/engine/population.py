@@ -162,6 +162,49 @@ def draw_workplaces(rng: np.random.Generator, sector: np.ndarray, mean_size: flo
     return workplace
 
 
+RESIDUAL_LOCAL = "other_affiliates"
+"""The roster row that holds a sector's union members not in a named local: the federation's other
+affiliated locals (``organizations.csv``)."""
+
+
+def local_rates(sector: np.ndarray) -> dict[int, list[tuple[str, float]]]:
+    """Per sector, each local's share of the sector's workers: (local id, rate) pairs.
+
+    A local with a reported membership count (``organizations.csv``) gets exactly its members:
+    the count spread over the population it covers (:func:`strikesim.scenarios.
+    members_in_population`) divided by the sector's workers in ``sector``. The sector's
+    ``union_rate`` (``sectors.csv``, from BLS rates) is the share of its workers in any union; what
+    the counted locals leave of it goes to its locals without a count, by their ``unions`` shares,
+    or to :data:`RESIDUAL_LOCAL` when all its locals are counted. Why counts first: the roster's
+    locals differ in size by a factor of ten, and a call reaches a local's members, so a local
+    sized by a guessed sector share would call twice its members (SEIU Local 26, UNITE HERE 17)
+    or half of them. Counted locals together never exceed the sector's workers.
+    """
+    table = scenarios.sectors()
+    n = len(sector)
+    rates = {}
+    for s, row in table.iterrows():
+        workers = int(np.count_nonzero(sector == s))
+        pairs = scenarios.sector_unions(row)
+        counted = {}
+        for name, _ in pairs:
+            members = scenarios.members_in_population(name, n)
+            if members is not None:
+                counted[name] = members / workers if workers else 0.0
+        total = sum(counted.values())
+        if total > 1.0:
+            counted = {name: rate / total for name, rate in counted.items()}
+        left = max(0.0, float(row["union_rate"]) - sum(counted.values()))
+        uncounted = [(name, share) for name, share in pairs if name not in counted]
+        if not uncounted:
+            uncounted = [(RESIDUAL_LOCAL, 1.0)]
+        weight = sum(share for _, share in uncounted)
+        rates[int(s)] = [*counted.items()] + [
+            (name, left * share / weight) for name, share in uncounted
+        ]
+    return rates
+
+
 def unionize_workplaces(
     rng: np.random.Generator, sector: np.ndarray, workplace: np.ndarray
 ) -> np.ndarray:
@@ -169,12 +212,11 @@ def unionize_workplaces(
 
     Members of a local work together (a local represents bargaining units, and a unit is a
     workplace), so a union call reaches whole workplaces, not scattered individuals. Each
-    workplace of sector ``s`` is unionized with probability ``union_rate`` of ``s`` (one uniform
-    per workplace), and everyone in it belongs to one local, chosen by the sector's union shares
-    (``a:0.6;b:0.4``). The chance does not depend on the workplace's size, so the sector's
-    expected membership rate is its ``union_rate``.
+    workplace of sector ``s`` belongs to local ``l`` with probability ``l``'s rate in ``s``
+    (:func:`local_rates`; one uniform per workplace) and everyone in it to that local. The chance
+    does not depend on the workplace's size, so a local's expected members are its rate times
+    its sector's workers.
     """
-    table = scenarios.sectors()
     org_index = {name: i for i, name in enumerate(scenarios.organization_ids())}
     n_workplaces = max(int(workplace.max(initial=NONE)) + 1, 1)  # >= 1: indexable when empty
     draws = rng.random(n_workplaces)
@@ -182,13 +224,26 @@ def unionize_workplaces(
     workplace_sector = np.full(n_workplaces, NONE, np.int16)
     has_job = workplace >= 0
     workplace_sector[workplace[has_job]] = sector[has_job]
-    for s, row in table.iterrows():
+    for s, pairs in local_rates(sector).items():
         in_sector = workplace_sector == s
         cum = 0.0
-        for name, share in scenarios.sector_unions(row):
-            lo, cum = cum, cum + share * row["union_rate"]
+        for name, rate in pairs:
+            lo, cum = cum, cum + rate
             local[in_sector & (draws >= lo) & (draws < cum)] = org_index[name]
     return np.where(has_job, local[np.maximum(workplace, 0)], NONE).astype(np.int16)
+
+
+def immigrant_chance(immigrant_share: float, place: np.ndarray) -> np.ndarray:
+    """Each person's chance to be foreign-born: ``immigrant_share`` spread over places in
+    proportion to their ACS shares (``places.csv`` ``foreign_born_share``).
+
+    ``p_i = immigrant_share * f_place(i) / mean_i f_place(i)``: the population's share stays the
+    configured one (so ``population.immigrant_share`` still sets it), and where people live sets
+    who: St. Paul's Ramsey County (15.8%) has three times Carver's (5.3%). In the city (one
+    place) everyone's chance is ``immigrant_share``.
+    """
+    share = scenarios.places()["foreign_born_share"].to_numpy(float)[place]
+    return np.minimum(immigrant_share * share / share.mean(), 1.0) if len(place) else share
 
 
 def draw_faith(
@@ -254,7 +309,7 @@ def complete_population(
     place = np.full(n, CITY, np.int16) if place is None else place.astype(np.int16)
     place[place < 0] = CITY
     sector = draw_sectors(rng, kind, sector)
-    drawn_immigrant = rng.random(n) < cfg.immigrant_share
+    drawn_immigrant = rng.random(n) < immigrant_chance(cfg.immigrant_share, place)
     immigrant = drawn_immigrant if immigrant is None else immigrant.astype(bool)
     workplace = draw_workplaces(rng, sector, groups.workplace_size)
     union = unionize_workplaces(rng, sector, workplace) if union is None else union.astype(np.int16)
