@@ -20,6 +20,8 @@ Kinds are the integer codes of :data:`strikesim.engine.population.KINDS`.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from strikesim.config import BehaviorConfig
@@ -82,14 +84,14 @@ def beta_quantiles(alpha: float, beta: float, u: np.ndarray) -> np.ndarray:
     (``F`` underflowing to 0), the search brackets ``u`` by the last grid point below it and the
     first at or above it, so a run neither divides by zero nor widens the interval.
 
-    Fewer than ``QUANTILE_GRID / 4`` values (a town, a small group) are solved one by one with
-    ``betaincinv``, exactly: building the table (~5 ms) would cost more than solving them.
+    Tables are kept per (alpha, beta) (:func:`_cdf_table`): a table costs ~5 ms, more than
+    solving a town's thousand values, but runs that share a behaviour (a sweep's seeds, the
+    classroom page's twenty towns) build it once. A kept table is the one that would be built,
+    so what was run before never changes a result.
     """
     from scipy.special import betaincinv
 
     u = np.asarray(u, dtype=float)
-    if 4 * u.size < QUANTILE_GRID:
-        return betaincinv(alpha, beta, u)
     steps = QUANTILE_GRID - 1
     median = float(betaincinv(alpha, beta, 0.5))
     below, above = u < 0.5, u >= 0.5
@@ -102,12 +104,20 @@ def beta_quantiles(alpha: float, beta: float, u: np.ndarray) -> np.ndarray:
     return quantile
 
 
-def _tabulated_quantiles(alpha: float, beta: float, u: np.ndarray, last: int) -> np.ndarray:
-    """:func:`beta_quantiles` of ``u <= F(x_last)`` from the CDF on grid points 0..``last``."""
+@functools.lru_cache(maxsize=64)
+def _cdf_table(alpha: float, beta: float, last: int) -> np.ndarray:
+    """The Beta CDF on grid points 0..``last`` (read-only: it is shared)."""
     from scipy.special import betainc
 
-    last = min(last, QUANTILE_GRID - 1)
     cdf = betainc(alpha, beta, np.arange(last + 1) / (QUANTILE_GRID - 1))  # cdf[0] = 0
+    cdf.flags.writeable = False
+    return cdf
+
+
+def _tabulated_quantiles(alpha: float, beta: float, u: np.ndarray, last: int) -> np.ndarray:
+    """:func:`beta_quantiles` of ``u <= F(x_last)`` from the CDF on grid points 0..``last``."""
+    last = min(last, QUANTILE_GRID - 1)
+    cdf = _cdf_table(alpha, beta, last)
     hi = np.clip(np.searchsorted(cdf, u, side="left"), 1, last)  # first k with cdf[k] >= u
     lo = hi - 1  # cdf[lo] < u <= cdf[hi] for every u > 0
     step = cdf[hi] - cdf[lo]  # 0 only for u = 0 in a leading run of zeros: there frac = 0
