@@ -12,9 +12,9 @@ the spread of seeds at one fixed parameter set; the page says which, from the ru
 Every scenario runs with seeds 0..N-1; the scenarios of one seed share its city, its random
 numbers (strikesim.streams) and its posterior draw, so the paired difference to 13 Feb is the
 scenario's effect under that draw, not noise. The six runs of a seed go to
-:func:`strikesim.run.simulate_many` together, which builds that city once: ~2.6 CPU-seconds a
-seed for all six at the metro 1:10 (300 seeds: 744 CPU-s, 16 min wall on 2 cores shared with
-other jobs), instead of ~6 x 1-2 s. Each run is a dated campaign
+:func:`strikesim.run.simulate_many` together, which builds that city once: 300 seeds of all six
+at the metro 1:10 took 7.5 min wall on 2 cores (2026-11-27), instead of ~6 x 1-2 s a seed.
+Each run is a dated campaign
 (``scenario.start_date`` to ``scenario.date``) with the documented action days in between; the
 table gives the day modelled and, beside it, the earlier action days of the same runs.
 """
@@ -22,6 +22,7 @@ table gives the day modelled and, beside it, the earlier action days of the same
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import textwrap
 from concurrent.futures import ProcessPoolExecutor
@@ -172,10 +173,12 @@ def calibration_comparison(runs: pd.DataFrame, reference: pd.Series | None) -> s
             f"| {name} | {np.quantile(ours, q):,.0f} | {np.quantile(theirs, q):,.0f} | "
             f"{low:+,.0f} to {high:+,.0f} | {'yes' if inside else 'no'} |"
         )
+    fit = recorded_fit()
     rule = (
         "The calibration's quantiles are recomputed here from its draws with numpy's linear "
-        "percentiles, so they can differ slightly from docs/calibration.md's (83,445; "
-        "33,950-579,326)."
+        "percentiles, so they can differ slightly from docs/calibration.md's "
+        f"({fit['predicted_median']:,.0f}; {fit['predicted_q05']:,.0f}-"
+        f"{fit['predicted_q95']:,.0f})."
     )
     verdict = (
         "Every interval contains 0: the table and the calibration agree within sampling noise."
@@ -330,6 +333,14 @@ def lead_note(runs: pd.DataFrame) -> str:
         f"preset calls 23 Jan from {23 - shortest} Jan on, around the 10 Jan march, while inside "
         "a 13 Feb run 23 Jan keeps its documented lead (`scenarios/data/events.csv`)."
     ).replace("\n", "\n  ")
+
+
+def recorded_fit() -> dict:
+    """The calibration report's fit row of 13 Feb's marchers (its quoted median and interval)."""
+    report = json.loads(CALIBRATION_PREDICTIVE.with_name("report.json").read_text())
+    return next(
+        r for r in report["fit"] if r["event"] == BASELINE and r["observable"] == "marchers"
+    )
 
 
 def calibration_reference() -> pd.Series | None:
