@@ -8,6 +8,7 @@ The named coalitions (which of these organizations endorse) are Hydra presets in
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
@@ -109,14 +110,47 @@ def members_in_population(org_id: str, population: int) -> float | None:
     live ([est]; Minnesota's union members are, if anything, more concentrated in the metro), so
     a population of ``population`` holds ``members_reported * population / scope population``.
     """
+    row = next(r for r in roster() if r.org_id == org_id)
+    if row.members_reported is None or row.members_scope not in ("metro", "state"):
+        return None
+    scope = MINNESOTA_POPULATION if row.members_scope == "state" else metro_population()
+    return row.members_reported * population / scope
+
+
+@cache
+def metro_population() -> int:
+    """The seven counties' residents (``places.csv``, US Census 2020): 3,163,104."""
+    return int(places()["population"].sum())
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One organization as the model reads it: ``area`` as place rows, a count as a float."""
+
+    org_id: str
+    kind: str
+    reaches: str
+    area: tuple[int, ...]
+    congregation_share: float
+    members_reported: float | None
+    members_scope: str
+
+
+@cache
+def roster() -> tuple[RosterRow, ...]:
+    """The roster's rows in file order, parsed once: every city build reads them (the classroom
+    page builds twenty towns at a time), and pandas row access costs ~0.5 ms a row."""
     import pandas as pd
 
-    row = organizations().set_index("org_id").loc[org_id]
-    if pd.isna(row["members_reported"]) or row["members_scope"] not in ("metro", "state"):
-        return None
-    scope = (
-        MINNESOTA_POPULATION
-        if row["members_scope"] == "state"
-        else int(places()["population"].sum())
+    return tuple(
+        RosterRow(
+            org_id=str(row.org_id),
+            kind=str(row.kind),
+            reaches=str(row.reaches),
+            area=area_places(str(row.area)),
+            congregation_share=float(row.congregation_share),
+            members_reported=None if pd.isna(row.members_reported) else float(row.members_reported),
+            members_scope="" if pd.isna(row.members_scope) else str(row.members_scope),
+        )
+        for row in organizations().itertuples()
     )
-    return float(row["members_reported"]) * population / scope

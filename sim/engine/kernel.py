@@ -78,16 +78,18 @@ def _csr_rows(matrix: sp.csr_array, rows: np.ndarray) -> tuple[np.ndarray, np.nd
 def federation_affiliated_share(pop: Population) -> float:
     """:func:`heterogeneity.affiliated_share` for the roster's federations with a count over their
     own area (``members_scope`` area: the Minneapolis and St. Paul regional federations)."""
-    roster = scenarios.organizations()
-    counted = roster[(roster["kind"] == "federation") & (roster["members_scope"] == "area")]
+    counted = [
+        r
+        for r in scenarios.roster()
+        if r.kind == "federation" and r.members_scope == "area" and r.members_reported
+    ]
     census = scenarios.places()["population"].to_numpy(float)
-    areas = [scenarios.area_places(str(a)) for a in counted["area"]]
     return heterogeneity.affiliated_share(
-        areas,
-        [float(m) for m in counted["members_reported"]],
+        [r.area for r in counted],
+        [r.members_reported for r in counted],
         pop.union,
         pop.place,
-        [float(census[list(a)].sum()) for a in areas],
+        [float(census[list(r.area)].sum()) for r in counted],
     )
 
 
@@ -148,11 +150,11 @@ class City:
         )
         orgs = [
             RosterOrganization(
-                org_id=str(row["org_id"]),
+                org_id=row.org_id,
                 members=heterogeneity.roster_members(
-                    str(row["reaches"]),
-                    scenarios.area_places(str(row["area"])),
-                    int(idx),
+                    row.reaches,
+                    row.area,
+                    idx,
                     pop.kind,
                     pop.union,
                     affiliated,
@@ -161,7 +163,7 @@ class City:
                     pop.place,
                 ),
             )
-            for idx, row in scenarios.organizations().iterrows()
+            for idx, row in enumerate(scenarios.roster())
         ]
         sector_precarity = scenarios.sectors()["precarity"].to_numpy(float)
         precarity = np.where(pop.sector >= 0, sector_precarity[np.maximum(pop.sector, 0)], 0.0)

@@ -257,13 +257,14 @@ def draw_faith(
     congregation = _grouped_by_place(
         rng, rng.random(n) < cfg.congregant_share, congregation_size, place
     )
-    orgs = scenarios.organizations()
-    faith = orgs[orgs["kind"] == "faith"]
+    faith = [
+        (i, r.congregation_share) for i, r in enumerate(scenarios.roster()) if r.kind == "faith"
+    ]
     n_cong = int(congregation.max()) + 1
     affiliation = np.full(max(n_cong, 1), NONE, np.int16)
     u = rng.random(len(affiliation))
     cum = 0.0
-    for idx, share in zip(faith.index, faith["congregation_share"], strict=True):
+    for idx, share in faith:
         affiliation[(u >= cum) & (u < cum + share)] = idx
         cum += share
     faith_org = np.where(congregation >= 0, affiliation[np.maximum(congregation, 0)], NONE)
