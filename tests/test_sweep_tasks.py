@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from strikesim import run
+from strikesim import results, run
 from strikesim.cli import main
 from strikesim.compose import check_jobs, compose_config, config_groups
 from strikesim.config import ConfigError
@@ -45,6 +46,20 @@ def test_strings_that_read_as_other_types_are_quoted_as_omegaconf_quotes_them() 
     text = run.yaml_text(data)
     assert text == OmegaConf.to_yaml(OmegaConf.create(data))
     assert OmegaConf.to_container(OmegaConf.create(text)) == data
+
+
+def test_job_tables_are_the_bytes_pandas_writes() -> None:
+    # parquet_bytes skips to_parquet and, for columns of plain dtypes, pyarrow's type inference
+    # (a schema kept per columns and dtypes): the files must stay byte for byte the same
+    runs = [run.simulate(compose_config(["population=classroom", f"seed={s}"])) for s in (1, 2)]
+    other = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "o": ["a", None], "f": [0.5, 1]})
+    labelled = runs[0].events.assign(marchers=0)
+    labelled.attrs["note"] = "pyarrow records attrs"
+    frames = [r.events for r in runs] + [r.timeseries for r in runs] + [other, other, labelled]
+    for frame in frames:
+        written = io.BytesIO()
+        frame.to_parquet(written, index=False)
+        assert results.parquet_bytes(frame).to_pybytes() == written.getvalue()
 
 
 def test_tasks_keep_a_citys_jobs_together_and_cover_every_job_once() -> None:

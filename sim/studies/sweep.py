@@ -663,6 +663,7 @@ def execute_job(
     computed: RunResult | None = None,
     plots: bool = False,
     record: dict[str, Any] | None = None,
+    session: Path | None = None,
 ) -> float | None:
     """Run job ``num`` of the sweep in ``folder`` and publish it as ``<num>/``.
 
@@ -671,20 +672,22 @@ def execute_job(
     Returns the marchers, or None when the job failed (its error is recorded and printed) or a
     stop came before it started. Ctrl-C and a full disk stop the job (and the sweep) with
     nothing published. ``computed``: the job's result when it ran with others, ``record`` its
-    running status, written when they started (:func:`execute_jobs`).
+    running status, written when they started, ``session`` this session's staging folder, as
+    :func:`execute_jobs` read it once for all its jobs (else read here).
     """
     from strikesim.run import save_run, simulate
 
     final = folder / str(num)
     if results.is_finished(final):
         return float(results.read_summary(final)["marchers"])
+    session = session or _session_folder(folder)
     if record is None:
-        if stop_requested(folder):  # Ctrl-C or SIGTERM: jobs not yet started stay pending
+        if _stopped(session):  # Ctrl-C or SIGTERM: jobs not yet started stay pending
             return None
         record = _start_job(folder, num, overrides)
     # a job run with others: its share of their time counts as its own
     start = time.perf_counter() - (computed.summary["wall_time_s"] if computed else 0.0)
-    staging = _make_staging(folder, num)
+    staging = _make_staging(folder, session, num)
     try:
         result = computed or simulate(make_config())
         save_run(result, staging, figures=_figures(plots))
@@ -729,7 +732,9 @@ def execute_jobs(
     """
     from strikesim.run import city_key, simulate_many
 
+    # read per task, not per job: a task's jobs all belong to the session open when it started
     plots = bool(_session(folder).get("plots"))
+    session = _session_folder(folder)
     marchers: list[float | None] = [None] * len(jobs)
     configs: dict[int, StrikeConfig] = {}
     cities: dict[str, list[int]] = {}
@@ -744,7 +749,7 @@ def execute_jobs(
             city = f"job {num}"
         cities.setdefault(city, []).append(i)
     for members in cities.values():
-        if stop_requested(folder):  # Ctrl-C or SIGTERM: cities not yet started stay pending
+        if _stopped(session):  # Ctrl-C or SIGTERM: cities not yet started stay pending
             break
         records = {i: _start_job(folder, *jobs[i]) for i in members}
         computed: dict[int, RunResult] = {}
@@ -761,6 +766,7 @@ def execute_jobs(
                 computed.get(i),
                 plots,
                 records[i],
+                session,
             )
     return marchers
 
@@ -793,12 +799,15 @@ def _write_job_record(staging: Path, overrides: list[str]) -> None:
 
     A launcher task runs many jobs, so Hydra's own record, made once per task in this
     session's staging folder, is the task's; each job gets its own here, without composing.
+    Written plainly, as the rest of the job's staging folder (:func:`results.write_staged`);
+    ``config.yaml`` is a copy, not a hard link, so that editing one in place (editors keep
+    links) cannot change the job's own file, whose size decides that the job is finished.
     """
     from strikesim.run import yaml_text
 
     record = staging / HYDRA_RECORD
     record.mkdir()
-    results.write_text(record / "overrides.yaml", yaml_text(list(overrides)))
+    results.write_staged(record / "overrides.yaml", yaml_text(list(overrides)))
     shutil.copyfile(staging / results.CONFIG, record / results.CONFIG)
 
 
@@ -812,13 +821,12 @@ def _elapsed(start: float) -> dict[str, float]:
     return {"elapsed_s": round(time.perf_counter() - start, 3)}
 
 
-def _make_staging(folder: Path, num: int) -> Path:
-    """A fresh folder for job ``num`` in this session's staging folder (made by start_session)."""
-    session = _session(folder).get("id")
-    parent = folder / STAGING / session if session else None
-    if parent is None or not parent.is_dir():
+def _make_staging(folder: Path, session: Path | None, num: int) -> Path:
+    """A fresh folder for job ``num`` in ``session``, the staging folder of the sweep in
+    ``folder``'s open session (made by start_session)."""
+    if session is None or not session.is_dir():
         raise RuntimeError(f"sweep {folder} has no open session; start it with start_session")
-    staging = Path(tempfile.mkdtemp(dir=parent, prefix=f"{num}-"))
+    staging = Path(tempfile.mkdtemp(dir=session, prefix=f"{num}-"))
     os.chmod(staging, 0o755)
     return staging
 
@@ -858,6 +866,12 @@ def _session(folder: Path) -> dict[str, Any]:
         return {}
 
 
+def _session_folder(folder: Path) -> Path | None:
+    """The open session's staging folder (:func:`start_session`); None when none is open."""
+    session = _session(folder).get("id")
+    return folder / STAGING / str(session) if session else None
+
+
 def _label(folder: Path, overrides: list[str]) -> str:
     factors = set(_session(folder).get("factors", []))
     return " ".join(o for o in overrides if key_of(o) in factors) or " ".join(overrides)
@@ -877,26 +891,28 @@ def request_stop(folder: Path) -> bool:
 
     Returns False when no session is open (nothing is running yet to stop gracefully).
     """
-    session = _session(folder).get("id")
-    staging = folder / STAGING / str(session)
-    if not session or not staging.is_dir():
+    session = _session_folder(folder)
+    if session is None or not session.is_dir():
         return False
-    (staging / STOP).touch()
+    (session / STOP).touch()
     return True
 
 
 def stop_requested(folder: Path) -> bool:
     """Was a stop asked for the open session? Checked before each job, so running jobs finish."""
-    session = _session(folder).get("id")
-    return bool(session) and (folder / STAGING / str(session) / STOP).exists()
+    return _stopped(_session_folder(folder))
+
+
+def _stopped(session: Path | None) -> bool:
+    """:func:`stop_requested`, given the open session's staging folder."""
+    return session is not None and (session / STOP).exists()
 
 
 def session_progress(folder: Path) -> tuple[int, int]:
     """(done, failed) jobs of the open session, from the markers of :func:`_mark_progress`."""
-    session = _session(folder).get("id")
-    markers = folder / STAGING / str(session) / PROGRESS
+    session = _session_folder(folder)
     try:
-        names = os.listdir(markers)
+        names = os.listdir(session / PROGRESS) if session else []
     except OSError:
         return 0, 0
     failed = sum(n.endswith(".failed") for n in names)
