@@ -527,7 +527,7 @@ class Kernel:
         draws = city.draws(action)
         committed = self.committed[row]
         who = np.flatnonzero(committed)
-        base = self._march_base[row][self.members[row].timeline.actions.index(action)]
+        base = self.next_march_probability(row)  # today's: this is its action day
         before = self.marches_before[row, self.column[who]]
         chance = rule.march_chance(base, pop.distance_km[who], pop.immigrant[who], before, b)
         marched = draws.march[who] < chance
